@@ -1,0 +1,153 @@
+# Copyright (c) mmmsf contributors. All rights reserved.
+import math
+from typing import Dict, Optional
+
+import torch
+from mmengine.dist import get_world_size
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import get_ori_model
+from mmpretrain.registry import HOOKS
+
+
+@HOOKS.register_module()
+class MemoryBankHook(Hook):
+    """Validate, warm-start and monitor the memory bank of MSF.
+
+    - ``before_train``: checks the bank against the real global batch
+      (per-GPU batch x world size) and ``topk`` and stops with one clear
+      error before any step is taken. Optionally fills the bank with real
+      target embeddings of the training set (``warm_start``) instead of the
+      random unit vectors it starts with; resumed runs keep their bank.
+    - ``after_train_iter``: every ``interval`` iterations logs, under the
+      ``msf/`` prefix, the bank fill ratio, the running mean purity, the
+      mean distance ``2 - 2 cos`` of the newest targets to their ``topk``
+      nearest *other* entries, and the per-dimension std of the stored
+      embeddings (``1/sqrt(dim)`` is a uniform spread; it falls towards 0
+      when the representation collapses). Scalars go to the message hub and
+      every visualizer backend (TensorBoard, W&B, ...).
+
+    The hook reads state only; the bank lives in the model's state dict.
+
+    Args:
+        interval (int): Logging interval in iterations. Defaults to 50.
+        warm_start (bool): Fill the bank before the first step.
+            Defaults to False.
+        max_stat_entries (int): Bank entries sampled for the std.
+            Defaults to 65536.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self,
+                 interval: int = 50,
+                 warm_start: bool = False,
+                 max_stat_entries: int = 65536) -> None:
+        if interval < 1:
+            raise ValueError(f'MemoryBankHook: interval must be >= 1, got '
+                             f'{interval}.')
+        self.interval = interval
+        self.warm_start = warm_start
+        self.max_stat_entries = max_stat_entries
+
+    @staticmethod
+    def _get_msf(runner):
+        model = get_ori_model(runner.model)
+        if not hasattr(model, 'memory') or not hasattr(model, 'head'):
+            raise TypeError(
+                f'MemoryBankHook needs a model with a memory bank (such as '
+                f'MSF), got {type(model).__name__}; remove the hook from '
+                f'`custom_hooks`.')
+        return model
+
+    def before_train(self, runner) -> None:
+        """Validate the bank; warm-start it on a fresh run."""
+        model = self._get_msf(runner)
+        memory = model.memory
+        batch_size = runner.train_dataloader.batch_size
+        world_size = get_world_size()
+        memory.check_batch(batch_size * world_size)
+        if model.head.topk > memory.size:
+            raise ValueError(
+                f'MemoryBankHook: topk={model.head.topk} is larger than the '
+                f'memory bank (size={memory.size}).')
+        print_log(
+            f'MSF memory bank: {memory.size} x {memory.dim} '
+            f'({memory.feats.dtype}), global batch {batch_size} x '
+            f'{world_size} = {batch_size * world_size}, topk '
+            f'{model.head.topk}, filled {memory.fill_ratio:.1%}.',
+            logger='current')
+        if self.warm_start and runner.iter == 0 and memory.num_seen == 0:
+            self._fill(runner, model)
+
+    @torch.no_grad()
+    def _fill(self, runner, model) -> None:
+        """Enqueue target embeddings of training batches until full."""
+        memory = model.memory
+        loader = runner.train_dataloader
+        global_batch = loader.batch_size * get_world_size()
+        num_iters = min(len(loader), math.ceil(memory.size / global_batch))
+        # train mode, as in the steps to come: BN uses batch statistics
+        for i, data in enumerate(loader):
+            if i >= num_iters:
+                break
+            data = model.data_preprocessor(data, False)
+            model.fill_memory(data['inputs'], data['data_samples'])
+        print_log(
+            f'MemoryBankHook: warm start enqueued {int(memory.num_seen)} '
+            f'target embeddings in {num_iters} iterations '
+            f'(bank filled {memory.fill_ratio:.1%}).',
+            logger='current')
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
+                         outputs: Optional[dict] = None) -> None:
+        """Log bank statistics every ``interval`` iterations."""
+        if not self.every_n_train_iters(runner, self.interval):
+            return
+        stats = self.bank_stats(runner)
+        for key, value in stats.items():
+            runner.message_hub.update_scalar(key, value)
+        runner.visualizer.add_scalars(stats, step=runner.iter + 1)
+        print_log(
+            'msf bank: ' + ', '.join(f'{k[4:]}: {v:.4f}'
+                                     for k, v in stats.items()),
+            logger='current')
+
+    @torch.no_grad()
+    def bank_stats(self, runner) -> Dict[str, float]:
+        """Compute the monitored bank statistics.
+
+        Returns:
+            dict[str, float]: ``msf/bank_fill``, ``msf/nn_distance``,
+            ``msf/embedding_std`` and, for labelled data,
+            ``msf/purity_mean``.
+        """
+        model = self._get_msf(runner)
+        memory = model.memory
+        k = model.head.topk
+        stats = {'msf/bank_fill': memory.fill_ratio}
+        filled = min(int(memory.num_seen), memory.size)
+        if filled > 0:
+            # the newest entries are the targets of the last global batch
+            num = min(filled, runner.train_dataloader.batch_size *
+                      get_world_size())
+            newest = (int(memory.ptr) - 1 - torch.arange(num)) % memory.size
+            query = memory.feats[newest.to(memory.feats.device)].float()
+            kk = min(k + 1, memory.size)
+            sims, _, _ = memory.knn(query, kk)
+            # drop the first neighbour: the entry itself
+            stats['msf/nn_distance'] = float((2 - 2 * sims[:, 1:]).mean()) \
+                if kk > 1 else 0.0
+            step = max(1, filled // self.max_stat_entries)
+            order = (int(memory.ptr) - 1 - torch.arange(0, filled, step))
+            sample = memory.feats[(order % memory.size).to(
+                memory.feats.device)].float()
+            stats['msf/embedding_std'] = float(sample.std(dim=0).mean()) \
+                if sample.shape[0] > 1 else 0.0
+        purity = runner.message_hub.log_scalars.get('train/purity')
+        if purity is not None:
+            stats['msf/purity_mean'] = float(purity.mean(self.interval))
+        return stats
