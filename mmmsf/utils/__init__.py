@@ -1,4 +1,9 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
-from .safe_globals import CHECKPOINT_SAFE_GLOBALS, register_checkpoint_safe_globals
+from .model_utils import get_ori_model
+from .safe_globals import (CHECKPOINT_SAFE_GLOBALS,
+                           register_checkpoint_safe_globals)
 
-__all__ = ['CHECKPOINT_SAFE_GLOBALS', 'register_checkpoint_safe_globals']
+__all__ = [
+    'CHECKPOINT_SAFE_GLOBALS', 'register_checkpoint_safe_globals',
+    'get_ori_model'
+]

@@ -1,4 +1,5 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
+from .knn_monitor_hook import KNNMonitorHook
 from .memory_bank_hook import MemoryBankHook
 
-__all__ = ['MemoryBankHook']
+__all__ = ['MemoryBankHook', 'KNNMonitorHook']

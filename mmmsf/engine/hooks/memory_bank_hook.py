@@ -6,7 +6,7 @@ import torch
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import get_ori_model
+from mmmsf.utils import get_ori_model
 from mmpretrain.registry import HOOKS
 
 

