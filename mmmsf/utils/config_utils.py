@@ -3,7 +3,9 @@
 import os.path as osp
 from argparse import Namespace
 
+import torch
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 
 
 def add_common_args(parser) -> None:
@@ -44,9 +46,31 @@ def load_config(args: Namespace) -> Config:
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
+    if args.launcher != 'none' and not torch.cuda.is_available():
+        adapt_to_cpu_distributed(cfg)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+def adapt_to_cpu_distributed(cfg: Config) -> None:
+    """Let a distributed launch run on CPU-only machines.
+
+    NCCL needs GPUs, and DDP must not be given device ids for CPU modules,
+    so switch to gloo and drop the device ids (a no-op where set already).
+
+    Args:
+        cfg (Config): The config to adapt in place.
+    """
+    env_cfg = cfg.setdefault('env_cfg', {})
+    dist_cfg = env_cfg.setdefault('dist_cfg', {})
+    if dist_cfg.get('backend', 'nccl') == 'nccl':
+        print_log('No CUDA device: using the gloo backend.', logger='current')
+        dist_cfg['backend'] = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel')
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper

@@ -1,10 +1,31 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 """Allow-list for loading mmengine checkpoints with ``weights_only=True``."""
-from typing import List
+import pickle
+from typing import Any, List
 
 import torch
 
 CHECKPOINT_SAFE_GLOBALS: List[object] = []
+# statistic methods every HistoryBuffer registers on construction
+_DEFAULT_STATISTICS = frozenset({'min', 'max', 'current', 'mean'})
+
+
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """A ``getattr`` that only resolves HistoryBuffer statistic methods.
+
+    mmengine's message hub pickles ``HistoryBuffer._statistics_methods``,
+    a dict of functions that pickle as ``getattr(HistoryBuffer, 'min')``.
+    Allow-listing the real ``getattr`` would let a checkpoint reach any
+    attribute (and from there ``eval``); this stand-in accepts exactly those
+    lookups and refuses everything else.
+    """
+    from mmengine.logging import HistoryBuffer
+    allowed = _DEFAULT_STATISTICS | set(HistoryBuffer._statistics_methods)
+    if obj is HistoryBuffer and name in allowed:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'refused to load getattr({obj!r}, {name!r}) from a checkpoint: only '
+        f'HistoryBuffer statistic methods are allow-listed by mmmsf.')
 
 
 def register_checkpoint_safe_globals() -> List[object]:
@@ -13,9 +34,10 @@ def register_checkpoint_safe_globals() -> List[object]:
     Since torch 2.6, ``torch.load`` defaults to ``weights_only=True`` and
     refuses anything but tensors and plain containers. mmengine 0.10.7
     checkpoints also hold the message hub (``HistoryBuffer`` objects with
-    numpy arrays), so ``--resume`` and ``load_from`` fail. This adds exactly
-    those types to torch's allow-list; safety stays on, and any other
-    pickled global (e.g. an arbitrary callable) is still refused.
+    numpy arrays and their statistic methods), so ``--resume`` and
+    ``load_from`` fail. This adds exactly those types to torch's allow-list;
+    safety stays on and any other pickled global (``os.system``, ``eval``,
+    ...) is still refused before it can run.
 
     Returns:
         list: The globals that were allow-listed.
@@ -23,15 +45,16 @@ def register_checkpoint_safe_globals() -> List[object]:
     import numpy as np
     from mmengine.logging import HistoryBuffer
 
-    safe = [HistoryBuffer, np.ndarray, np.dtype]
-    # numpy moved its pickling helpers from ``numpy.core`` to ``_core``
+    safe = [HistoryBuffer, np.ndarray, np.dtype,
+            (_history_buffer_getattr, 'builtins.getattr')]
+    # numpy 2 pickles its helpers as ``numpy._core``, numpy 1 as ``core``
     for modname in ('numpy._core.multiarray', 'numpy.core.multiarray'):
         try:
             module = __import__(modname, fromlist=['_reconstruct', 'scalar'])
         except ImportError:
             continue
-        safe += [module._reconstruct, module.scalar]
-        break
+        safe += [(module._reconstruct, f'{modname}._reconstruct'),
+                 (module.scalar, f'{modname}.scalar')]
     # the dtype classes of numpy >= 1.25 (``np.dtypes.Float64DType`` ...)
     dtypes = getattr(np, 'dtypes', None)
     if dtypes is not None:
@@ -39,7 +62,6 @@ def register_checkpoint_safe_globals() -> List[object]:
             getattr(dtypes, name) for name in dir(dtypes)
             if name.endswith('DType')
         ]
-    if hasattr(torch.serialization, 'add_safe_globals'):
-        torch.serialization.add_safe_globals(safe)
+    torch.serialization.add_safe_globals(safe)
     CHECKPOINT_SAFE_GLOBALS[:] = safe
     return safe
