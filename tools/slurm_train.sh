@@ -22,5 +22,5 @@ srun -p ${PARTITION} \
     --cpus-per-task=${CPUS_PER_TASK} \
     --kill-on-bad-exit=1 \
     ${SRUN_ARGS} \
-    python -u "$(dirname "$0")/train.py" ${CONFIG} \
+    ${PYTHON:-python} -u "$(dirname "$0")/train.py" ${CONFIG} \
     --work-dir=${WORK_DIR} --launcher="slurm" ${PY_ARGS}

@@ -48,6 +48,8 @@ def load_config(args: Namespace) -> Config:
     cfg.launcher = args.launcher
     if args.launcher != 'none' and not torch.cuda.is_available():
         adapt_to_cpu_distributed(cfg)
+        if args.launcher == 'pytorch':
+            init_cpu_process_group(cfg)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
@@ -74,3 +76,18 @@ def adapt_to_cpu_distributed(cfg: Config) -> None:
         type='MMDistributedDataParallel')
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
+
+
+def init_cpu_process_group(cfg: Config) -> None:
+    """Join the torchrun process group with gloo on a machine without CUDA.
+
+    mmengine's ``init_dist`` calls ``torch.cuda.set_device``, which fails
+    where no GPU driver exists; the Runner skips it when a group is already
+    initialised.
+
+    Args:
+        cfg (Config): Config whose ``env_cfg.dist_cfg`` may set a timeout.
+    """
+    import torch.distributed as dist
+    if dist.is_available() and not dist.is_initialized():
+        dist.init_process_group(backend=cfg.env_cfg.dist_cfg.backend)
