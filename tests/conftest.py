@@ -22,7 +22,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def tiny_cfg_options(work_dir: str, num_samples: int = 64, batch: int = 16,
+def tiny_cfg_options(work_dir: str,
+                     num_samples: int = 64,
+                     batch: int = 16,
                      max_epochs: int = 1) -> dict:
     """Overrides that shrink the CPU demo to a few seconds."""
     return {

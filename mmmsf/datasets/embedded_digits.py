@@ -30,8 +30,8 @@ def load_digits_arrays(source: str) -> Tuple[np.ndarray, np.ndarray]:
     else:
         raise ValueError(f'EmbeddedDigits: unknown source {source!r}; '
                          f'choose one of {SOURCES}.')
-    return (np.clip(images, 0, 255).round().astype(np.uint8),
-            labels.astype(np.int64))
+    return (np.clip(images, 0,
+                    255).round().astype(np.uint8), labels.astype(np.int64))
 
 
 @DATASETS.register_module()

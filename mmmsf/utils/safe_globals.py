@@ -45,8 +45,10 @@ def register_checkpoint_safe_globals() -> List[object]:
     import numpy as np
     from mmengine.logging import HistoryBuffer
 
-    safe = [HistoryBuffer, np.ndarray, np.dtype,
-            (_history_buffer_getattr, 'builtins.getattr')]
+    safe = [
+        HistoryBuffer, np.ndarray, np.dtype,
+        (_history_buffer_getattr, 'builtins.getattr')
+    ]
     # numpy 2 pickles its helpers as ``numpy._core``, numpy 1 as ``core``
     for modname in ('numpy._core.multiarray', 'numpy.core.multiarray'):
         try:

@@ -38,15 +38,16 @@ randomness = dict(seed=0)
         OMP_NUM_THREADS='1',
         PYTHON=sys.executable,
         PYTHONPATH=osp.join(REPO_ROOT, 'tests', 'data'))
-    proc = subprocess.run(
-        ['bash', 'tools/dist_train.sh',
-         str(cfg), '2', '--work-dir',
-         str(tmp_path)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600)
+    proc = subprocess.run([
+        'bash', 'tools/dist_train.sh',
+        str(cfg), '2', '--work-dir',
+        str(tmp_path)
+    ],
+                          cwd=REPO_ROOT,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     assert 'gloo' in proc.stdout + proc.stderr
 

@@ -82,11 +82,12 @@ def test_bank_smaller_than_global_batch_stops_before_training(tmp_path):
 def test_warm_start_fills_bank_with_real_embeddings(tmp_path):
     cfg = _cfg(
         tmp_path, **{
-            'custom_hooks': [
-                dict(type='MemoryBankHook', interval=1, warm_start=True)
-            ],
-            'train_cfg.max_epochs': 1,
-            'model.memory.size': 32,
+            'custom_hooks':
+            [dict(type='MemoryBankHook', interval=1, warm_start=True)],
+            'train_cfg.max_epochs':
+            1,
+            'model.memory.size':
+            32,
         })
     runner = Runner.from_cfg(cfg)
 
@@ -112,13 +113,12 @@ def test_warm_start_fills_bank_with_real_embeddings(tmp_path):
 
 def test_config_runs_under_mmpretrain_own_train_tool(tmp_path):
     import mmpretrain
-    tool = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'tools',
-                    'train.py')
+    tool = osp.join(
+        osp.dirname(mmpretrain.__file__), '.mim', 'tools', 'train.py')
     opts = tiny_cfg_options(str(tmp_path), num_samples=32)
     opts.pop('work_dir')
     overrides = [
-        f'{k}={v}' for k, v in opts.items()
-        if not isinstance(v, (list, dict))
+        f'{k}={v}' for k, v in opts.items() if not isinstance(v, (list, dict))
     ]
     # keep the config's own hooks, on small k-NN sets
     overrides += [

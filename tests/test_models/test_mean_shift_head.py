@@ -25,8 +25,9 @@ def _setup(k, n=6, d=8, size=40, seed=0):
     torch.manual_seed(seed)
     head = MeanShiftHead(predictor=copy.deepcopy(PREDICTOR), topk=k)
     bank = MemoryBank(size=size, dim=d)
-    bank.enqueue(F.normalize(torch.randn(size - n, d), dim=1),
-                 torch.randint(0, 3, (size - n, )))
+    bank.enqueue(
+        F.normalize(torch.randn(size - n, d), dim=1),
+        torch.randint(0, 3, (size - n, )))
     online = torch.randn(n, d)
     target = F.normalize(torch.randn(n, d), dim=1)
     labels = torch.randint(0, 3, (n, ))

@@ -113,17 +113,15 @@ def test_k1_target_is_the_only_neighbour():
     assert model(inputs, samples, mode='loss')['purity'] == 1.0
 
 
-@pytest.mark.parametrize(
-    'changes, match',
-    [({
-        'head.topk': 33
-    }, 'topk'), ({
-        'memory.dim': 8
-    }, 'memory.dim'), ({
-        'head.topk': 0
-    }, 'topk'), ({
-        'momentum': 0.0
-    }, 'momentum')])
+@pytest.mark.parametrize('changes, match', [({
+    'head.topk': 33
+}, 'topk'), ({
+    'memory.dim': 8
+}, 'memory.dim'), ({
+    'head.topk': 0
+}, 'topk'), ({
+    'momentum': 0.0
+}, 'momentum')])
 def test_bad_settings_fail_at_build(changes, match):
     with pytest.raises(ValueError, match=match):
         MODELS.build(_cfg(**changes))

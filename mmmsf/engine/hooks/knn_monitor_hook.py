@@ -45,14 +45,15 @@ class KNNMonitorHook(Hook):
 
     priority = 'LOW'
 
-    def __init__(self,
-                 reference_dataloader: dict,
-                 query_dataloader: dict,
-                 interval: int = 1,
-                 eval_before_train: bool = True,
-                 k: int = 20,
-                 temperature: float = 0.07,
-                 majority_ks: Sequence[int] = (1, 20)) -> None:
+    def __init__(
+        self,
+        reference_dataloader: dict,
+        query_dataloader: dict,
+        interval: int = 1,
+        eval_before_train: bool = True,
+        k: int = 20,
+        temperature: float = 0.07,
+        majority_ks: Sequence[int] = (1, 20)) -> None:
         if interval < 1:
             raise ValueError(f'KNNMonitorHook: interval must be >= 1, got '
                              f'{interval}.')
@@ -68,10 +69,10 @@ class KNNMonitorHook(Hook):
     def _build(self, runner: Runner) -> tuple:
         if self._loaders is None:
             seed = runner.seed
-            self._loaders = (Runner.build_dataloader(
-                self.reference_cfg, seed=seed),
-                             Runner.build_dataloader(
-                                 self.query_cfg, seed=seed))
+            self._loaders = (Runner.build_dataloader(self.reference_cfg,
+                                                     seed=seed),
+                             Runner.build_dataloader(self.query_cfg,
+                                                     seed=seed))
         return self._loaders
 
     def evaluate(self, runner: Runner) -> Dict[str, float]:
@@ -106,10 +107,9 @@ class KNNMonitorHook(Hook):
         history = runner.message_hub.get_info('knn_history') or []
         history.append(dict(epoch=epoch, iter=runner.iter, **metrics))
         runner.message_hub.update_info('knn_history', history)
-        print_log(
-            f'kNN monitor (epoch {epoch}, iter {runner.iter}): ' +
-            ', '.join(f'{k}: {v:.2f}' for k, v in metrics.items()),
-            logger='current')
+        print_log(f'kNN monitor (epoch {epoch}, iter {runner.iter}): ' +
+                  ', '.join(f'{k}: {v:.2f}' for k, v in metrics.items()),
+                  logger='current')
 
     def before_train(self, runner: Runner) -> None:
         """Score the initial weights (a resumed run skips this)."""

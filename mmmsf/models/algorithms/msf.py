@@ -107,8 +107,9 @@ class MSF(BaseSelfSupervisor):
                 f'memory bank (size={self.memory.size}); lower topk or '
                 f'enlarge `model.memory.size`.')
 
-    def extract_feat(self, inputs: Union[torch.Tensor, List[torch.Tensor]]
-                     ) -> Tuple[torch.Tensor]:
+    def extract_feat(
+        self, inputs: Union[torch.Tensor,
+                            List[torch.Tensor]]) -> Tuple[torch.Tensor]:
         """Backbone features, used by ``mode='tensor'`` and evaluation.
 
         Args:
@@ -123,8 +124,8 @@ class MSF(BaseSelfSupervisor):
         return self.backbone(inputs)
 
     @staticmethod
-    def _split_views(inputs: List[torch.Tensor]
-                     ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def _split_views(
+            inputs: List[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
             got = len(inputs) if isinstance(inputs, (list, tuple)) else 1
             raise ValueError(
@@ -134,8 +135,9 @@ class MSF(BaseSelfSupervisor):
         return inputs[0], inputs[1]
 
     @staticmethod
-    def _get_labels(data_samples: Optional[List[DataSample]]
-                    ) -> Optional[torch.Tensor]:
+    def _get_labels(
+            data_samples: Optional[List[DataSample]]
+    ) -> Optional[torch.Tensor]:
         """Class labels for the purity monitor, or None if unlabelled."""
         if not data_samples or 'gt_label' not in data_samples[0]:
             return None
@@ -160,9 +162,10 @@ class MSF(BaseSelfSupervisor):
         return F.normalize(target.float(), dim=1)
 
     @torch.no_grad()
-    def fill_memory(self, inputs: List[torch.Tensor],
-                    data_samples: Optional[List[DataSample]] = None
-                    ) -> torch.Tensor:
+    def fill_memory(
+            self,
+            inputs: List[torch.Tensor],
+            data_samples: Optional[List[DataSample]] = None) -> torch.Tensor:
         """Embed the target views of a batch and enqueue them.
 
         Args:
@@ -177,8 +180,7 @@ class MSF(BaseSelfSupervisor):
         self.memory.enqueue(target, self._get_labels(data_samples))
         return target
 
-    def loss(self, inputs: List[torch.Tensor],
-             data_samples: List[DataSample],
+    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
         """Forward both branches and compute the mean-shift loss.
 
