@@ -1,0 +1,69 @@
+# Copyright (c) mmmsf contributors. All rights reserved.
+"""Import a checkpoint of the official MSF code into mmmsf.
+
+Renames ``encoder_q`` (backbone + projector), ``encoder_t`` (target),
+``predict_q`` (predictor) and the ``queue`` / ``labels`` / ``queue_ptr``
+bank, with or without DataParallel's ``module.``, checks every key against
+an MSF model built from ``--config`` (bank size taken from the queue) and
+writes an mmengine checkpoint for ``load_from``, the evaluation tools and
+fine-tuning::
+
+    python tools/model_converters/official_msf_to_mmmsf.py \\
+        ckpt_epoch_200.pth msf_official_mmmsf.pth \\
+        --config configs/msf/msf_resnet50-k10-bank128k_8xb32-coslr-200e_in1k.py
+"""
+import argparse
+import os.path as osp
+import sys
+
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
+from mmmsf.utils.model_converters import (
+    check_state_dict,  # noqa: E402
+    load_official_checkpoint,
+    official_msf_to_mmmsf)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('checkpoint', help='official MSF checkpoint')
+    parser.add_argument('output', help='mmmsf checkpoint to write')
+    parser.add_argument('--config',
+                        default=osp.join(ROOT, 'configs',
+                                         'msf_r50_8xb32_200e_in1k.py'),
+                        help='MSF config the checkpoint must match')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+
+    import mmmsf  # noqa: F401
+
+    official = load_official_checkpoint(args.checkpoint)
+    state_dict = official_msf_to_mmmsf(official['state_dict'])
+    cfg = Config.fromfile(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    if 'memory.feats' in state_dict:
+        cfg.model.memory.size = state_dict['memory.feats'].shape[0]
+    model = MODELS.build(cfg.model)
+    check_state_dict(model.state_dict(), state_dict,
+                     f'{args.checkpoint} -> MSF ({args.config})')
+    model.load_state_dict(state_dict, strict=True)
+    meta = dict(source=osp.abspath(args.checkpoint),
+                epoch=official.get('epoch'),
+                cfg=cfg.pretty_text,
+                converted_from='official MSF (github.com/UMBCvision/MSF)')
+    torch.save(dict(meta=meta, state_dict=model.state_dict()), args.output)
+    print(f'wrote {args.output}: {len(state_dict)} tensors, bank '
+          f'{cfg.model.memory.size} x {cfg.model.memory.dim}, from '
+          f'{args.checkpoint}')
+
+
+if __name__ == '__main__':
+    main()
