@@ -17,7 +17,7 @@ from mmengine.runner import Runner
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from mmmsf.utils.demo_report import format_report, summarize  # noqa: E402
+from mmmsf.utils.demo_report import format_report, summarize
 
 
 def parse_args():

@@ -16,9 +16,9 @@ import torch
 
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmmsf.evaluation.checkpoint_loading import backbone_state_dict  # noqa
-from mmmsf.utils.model_converters import (  # noqa: E402
-    backbone_cfg_from_checkpoint, build_backbone, check_state_dict)
+from mmmsf.evaluation.checkpoint_loading import backbone_state_dict
+from mmmsf.utils.model_converters import (backbone_cfg_from_checkpoint,
+                                          build_backbone, check_state_dict)
 
 
 def parse_args():

@@ -20,10 +20,9 @@ import torch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
-from mmmsf.utils.model_converters import (
-    check_state_dict,  # noqa: E402
-    load_official_checkpoint,
-    official_msf_to_mmmsf)
+from mmmsf.utils.model_converters import (check_state_dict,
+                                          load_official_checkpoint,
+                                          official_msf_to_mmmsf)
 
 
 def parse_args():
