@@ -14,8 +14,9 @@ strong_view = [
     dict(
         type='RandomApply',
         transforms=[
+            # mmpretrain's ColorJitter with a numpy-2-safe hue shift
             dict(
-                type='ColorJitter',
+                type='HueSafeColorJitter',
                 brightness=0.4,
                 contrast=0.4,
                 saturation=0.4,

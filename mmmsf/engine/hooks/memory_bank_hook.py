@@ -6,8 +6,9 @@ import torch
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmmsf.utils import get_ori_model
 from mmpretrain.registry import HOOKS
+
+from mmmsf.utils import get_ori_model
 
 
 @HOOKS.register_module()
@@ -111,10 +112,9 @@ class MemoryBankHook(Hook):
         for key, value in stats.items():
             runner.message_hub.update_scalar(key, value)
         runner.visualizer.add_scalars(stats, step=runner.iter + 1)
-        print_log(
-            'msf bank: ' + ', '.join(f'{k[4:]}: {v:.4f}'
-                                     for k, v in stats.items()),
-            logger='current')
+        print_log('msf bank: ' + ', '.join(f'{k[4:]}: {v:.4f}'
+                                           for k, v in stats.items()),
+                  logger='current')
 
     @torch.no_grad()
     def bank_stats(self, runner) -> Dict[str, float]:
@@ -132,10 +132,10 @@ class MemoryBankHook(Hook):
         filled = min(int(memory.num_seen), memory.size)
         if filled > 0:
             # the newest entries are the targets of the last global batch
-            num = min(filled, runner.train_dataloader.batch_size *
-                      get_world_size())
+            num = min(filled,
+                      runner.train_dataloader.batch_size * get_world_size())
             newest = (int(memory.ptr) - 1 - torch.arange(num)) % memory.size
-            query = memory.feats[newest.to(memory.feats.device)].float()
+            query = memory.entries(newest)  # collective if sharded
             kk = min(k + 1, memory.size)
             sims, _, _ = memory.knn(query, kk)
             # drop the first neighbour: the entry itself
@@ -143,8 +143,7 @@ class MemoryBankHook(Hook):
                 if kk > 1 else 0.0
             step = max(1, filled // self.max_stat_entries)
             order = (int(memory.ptr) - 1 - torch.arange(0, filled, step))
-            sample = memory.feats[(order % memory.size).to(
-                memory.feats.device)].float()
+            sample = memory.entries(order % memory.size)
             stats['msf/embedding_std'] = float(sample.std(dim=0).mean()) \
                 if sample.shape[0] > 1 else 0.0
         purity = runner.message_hub.log_scalars.get('train/purity')

@@ -36,9 +36,12 @@ class MemoryBank(BaseModule):
         size (int): Number of entries (the paper uses 1,024,000; 128,000
             fits 11 GB GPUs).
         dim (int): Embedding dimension; must equal the projector output.
-        chunk_size (int): Bank entries scored at once in :meth:`knn`. The
-            search keeps ``batch x chunk_size`` similarities alive instead of
-            ``batch x size``. Defaults to 65536.
+        chunk_size (int): Bounds the scratch memory of :meth:`knn` to
+            ``batch x chunk_size`` float32 similarities instead of
+            ``batch x size``. A float32 bank is scored ``chunk_size``
+            entries at a time, in place; a float16/bfloat16 bank is upcast
+            one block at a time, the block shrunk so that the float32 copy
+            and its similarities fit the same budget. Defaults to 65536.
         dtype (str): Storage dtype of the embeddings, one of ``'float32'``,
             ``'float16'``, ``'bfloat16'``. Scores are always accumulated in
             float32. Defaults to ``'float32'``.
@@ -67,12 +70,17 @@ class MemoryBank(BaseModule):
         self.size = size
         self.dim = dim
         self.chunk_size = chunk_size
-        feats = F.normalize(torch.randn(size, dim), dim=1)
-        self.register_buffer('feats', feats.to(_DTYPES[dtype]))  # S x D
-        self.register_buffer('labels', torch.full((size, ), -1,
-                                                  dtype=torch.long))  # S
+        self._register_bank(_DTYPES[dtype])
         self.register_buffer('ptr', torch.zeros((), dtype=torch.long))
         self.register_buffer('num_seen', torch.zeros((), dtype=torch.long))
+
+    def _register_bank(self, dtype: torch.dtype) -> None:
+        """Register the ``feats`` and ``labels`` buffers of this process."""
+        feats = F.normalize(torch.randn(self.size, self.dim), dim=1)
+        self.register_buffer('feats', feats.to(dtype))  # S x D
+        self.register_buffer('labels',
+                             torch.full((self.size, ), -1,
+                                        dtype=torch.long))  # S
 
     @property
     def fill_ratio(self) -> float:
@@ -128,6 +136,18 @@ class MemoryBank(BaseModule):
         self.num_seen.add_(num)
 
     @torch.no_grad()
+    def entries(self, index: torch.Tensor) -> torch.Tensor:
+        """Stored embeddings at the given global positions of the queue.
+
+        Args:
+            index (torch.Tensor): M bank positions in ``[0, size)``.
+
+        Returns:
+            torch.Tensor: M x D embeddings (float32).
+        """
+        return self.feats[index.to(self.feats.device)].float()
+
+    @torch.no_grad()
     def knn(self, query: torch.Tensor,
             k: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Find the ``k`` bank entries most similar to each query.
@@ -157,10 +177,17 @@ class MemoryBank(BaseModule):
     def _search(self, query: torch.Tensor,
                 k: int) -> Tuple[torch.Tensor, torch.Tensor]:
         """Chunked exact top-k by inner product. Returns N x k sims, idx."""
+        rows = len(self.feats)
+        block = self.chunk_size
+        if self.feats.dtype != torch.float32:
+            # the float32 copy of a block (block x D) and its scores
+            # (N x block) together stay within N x chunk_size floats
+            num = max(query.shape[0], 1)
+            block = max(1, self.chunk_size * num // (num + self.dim))
         best_sims = best_idx = None
-        for start in range(0, self.size, self.chunk_size):
-            chunk = self.feats[start:start + self.chunk_size]
-            sims = query @ chunk.float().t()  # N x chunk
+        for start in range(0, rows, block):
+            chunk = self.feats[start:start + block]  # a view, no copy
+            sims = query @ chunk.float().t()  # N x block
             sims, idx = sims.topk(min(k, chunk.shape[0]), dim=1)
             idx = idx + start
             if best_sims is not None:
@@ -173,5 +200,5 @@ class MemoryBank(BaseModule):
     def _select(sims: torch.Tensor, idx: torch.Tensor,
                 k: int) -> Tuple[torch.Tensor, torch.Tensor]:
         """Top-k of the candidates ``sims`` (N x M) and their bank ``idx``."""
-        sims, order = sims.topk(k, dim=1)
+        sims, order = sims.topk(min(k, sims.shape[1]), dim=1)
         return sims, idx.gather(1, order)

@@ -1,0 +1,214 @@
+# Copyright (c) mmmsf contributors. All rights reserved.
+import logging
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.dist import all_gather, all_reduce, get_rank, get_world_size
+from mmengine.logging import print_log
+from mmpretrain.registry import MODELS
+
+from .memory_bank import MemoryBank
+
+
+@MODELS.register_module()
+class ShardedMemoryBank(MemoryBank):
+    """A :class:`MemoryBank` split across ranks instead of replicated.
+
+    The bank of `Mean Shift for Self-Supervised Learning
+    <https://arxiv.org/abs/2105.07269>`_ at ``1 / world_size`` of the memory
+    per rank. The queue keeps the global FIFO order of :class:`MemoryBank`:
+    global entry ``i`` lives on rank ``i // shard_size`` at row
+    ``i % shard_size``, so after the same steps the union of the shards is
+    exactly the replicated bank.
+
+    - :meth:`enqueue` gathers the global batch (all ranks, rank order) and
+      every rank writes only the entries that fall in its shard.
+    - :meth:`knn` gathers the queries of all ranks, searches them in the
+      local shard (chunked, as :class:`MemoryBank`), gathers every rank's
+      top-k candidate similarities and global positions, merges them to the
+      global top-k (the same on every rank), and fetches the selected
+      embeddings and labels from their owners with one ``all_reduce`` (each
+      entry has exactly one owner, so the sum is an exact copy). The result
+      equals the replicated search: same similarities, same entries up to
+      exact ties.
+
+    With a single process it is a :class:`MemoryBank`. All collectives are
+    called in the same order on every rank, so the per-rank batch (the
+    number of queries) must be the same on every rank, as for
+    :meth:`MemoryBank.enqueue`.
+
+    Note:
+        mmengine writes checkpoints from rank 0 only, so with several ranks
+        a checkpoint holds the shard of rank 0 (plus the global pointer and
+        counter). Loading a full bank (a :class:`MemoryBank` or
+        single-process checkpoint) gives every rank its slice; loading a
+        rank-0 shard with several ranks restores rank 0 and leaves the
+        other shards as they are, with a warning: they are refreshed by the
+        queue within ``size`` enqueued samples.
+
+    Args:
+        size (int): Global number of entries; must be divisible by the
+            world size.
+        dim (int): Embedding dimension; must equal the projector output.
+        chunk_size (int): Scratch-memory bound of the local search, see
+            :class:`MemoryBank`. Defaults to 65536.
+        dtype (str): Storage dtype, ``'float32'``, ``'float16'`` or
+            ``'bfloat16'``. Defaults to ``'float32'``.
+        init_cfg (dict, optional): Initialization config. Defaults to None.
+    """
+
+    def _register_bank(self, dtype: torch.dtype) -> None:
+        """Register this rank's shard of ``feats`` and ``labels``."""
+        self.world_size = get_world_size()
+        self.rank = get_rank()
+        if self.size % self.world_size:
+            lower = max(self.size // self.world_size * self.world_size,
+                        self.world_size)
+            raise ValueError(
+                f'ShardedMemoryBank: size={self.size} cannot be split over '
+                f'{self.world_size} ranks; set `model.memory.size` to a '
+                f'multiple of the world size (e.g. {lower}).')
+        self.shard_size = self.size // self.world_size
+        # draw every shard in turn so that the shards differ and all ranks
+        # consume the same random numbers (model init stays identical)
+        for rank in range(self.world_size):
+            feats = torch.randn(self.shard_size, self.dim)
+            if rank == self.rank:
+                shard = F.normalize(feats, dim=1)
+        self.register_buffer('feats', shard.to(dtype))  # S/W x D
+        self.register_buffer('labels',
+                             torch.full((self.shard_size, ),
+                                        -1,
+                                        dtype=torch.long))  # S/W
+
+    @property
+    def shard_start(self) -> int:
+        """int: Global position of the first entry of this rank's shard."""
+        return self.rank * self.shard_size
+
+    def _owned(self, index: torch.Tensor) -> torch.Tensor:
+        """Mask of the global positions ``index`` held by this rank."""
+        return (index >= self.shard_start) & (index < self.shard_start +
+                                              self.shard_size)
+
+    @torch.no_grad()
+    def enqueue(self,
+                feats: torch.Tensor,
+                labels: Optional[torch.Tensor] = None) -> None:
+        """Write this step's embeddings of every rank into their shards.
+
+        Args:
+            feats (torch.Tensor): N x D L2-normalised target embeddings of
+                this rank.
+            labels (torch.Tensor, optional): N labels, or None when the data
+                is unlabelled (stored as -1).
+        """
+        if self.world_size == 1:
+            return super().enqueue(feats, labels)
+        if feats.dim() != 2 or feats.shape[1] != self.dim:
+            raise ValueError(
+                f'ShardedMemoryBank: expected embeddings of shape '
+                f'(N, {self.dim}), got {tuple(feats.shape)}; the projector '
+                f'output must match `model.memory.dim`.')
+        if labels is None:
+            labels = feats.new_full((feats.shape[0], ), -1, dtype=torch.long)
+        feats = feats.detach().contiguous()
+        labels = labels.detach().to(feats.device, torch.long).contiguous()
+        feats = torch.cat(all_gather(feats), dim=0)  # (world*N) x D
+        labels = torch.cat(all_gather(labels), dim=0)
+        num = feats.shape[0]
+        self.check_batch(num)
+        ptr = int(self.ptr)
+        index = torch.arange(ptr, ptr + num, device=feats.device) % self.size
+        mine = self._owned(index)
+        rows = (index[mine] - self.shard_start).to(self.feats.device)
+        self.feats[rows] = feats[mine].to(self.feats.device, self.feats.dtype)
+        self.labels[rows] = labels[mine].to(self.labels.device)
+        self.ptr.fill_((ptr + num) % self.size)
+        self.num_seen.add_(num)
+
+    @torch.no_grad()
+    def entries(self, index: torch.Tensor) -> torch.Tensor:
+        """Stored embeddings at global positions, fetched from their owners.
+
+        A collective call: every rank must pass the same ``index``.
+
+        Args:
+            index (torch.Tensor): M bank positions in ``[0, size)``.
+
+        Returns:
+            torch.Tensor: M x D embeddings (float32).
+        """
+        if self.world_size == 1:
+            return super().entries(index)
+        index = index.to(self.feats.device)
+        out = self.feats.new_zeros((index.shape[0], self.dim),
+                                   dtype=torch.float32)  # M x D
+        mine = self._owned(index)
+        out[mine] = self.feats[index[mine] - self.shard_start].float()
+        all_reduce(out)  # one owner per entry: the sum is a copy
+        return out
+
+    @torch.no_grad()
+    def knn(self, query: torch.Tensor,
+            k: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Find the ``k`` entries of the global bank nearest to each query.
+
+        A collective call; every rank passes its own N queries.
+
+        Args:
+            query (torch.Tensor): N x D L2-normalised queries.
+            k (int): Number of neighbours.
+
+        Returns:
+            tuple[torch.Tensor]: ``(sims, feats, labels)``: N x k cosine
+            similarities in descending order, the N x k x D neighbour
+            embeddings (float32) and their N x k labels.
+        """
+        if self.world_size == 1:
+            return super().knn(query, k)
+        if not 1 <= k <= self.size:
+            raise ValueError(f'ShardedMemoryBank: k={k} neighbours requested '
+                             f'but the bank holds {self.size} entries.')
+        num = query.shape[0]
+        query = query.detach().float().to(self.feats.device).contiguous()
+        query = torch.cat(all_gather(query), dim=0)  # (world*N) x D
+        sims, rows = self._search(query, min(k, self.shard_size))
+        index = rows + self.shard_start  # global positions
+        sims = torch.cat(all_gather(sims.contiguous()), dim=1)  # B x W*k
+        index = torch.cat(all_gather(index.contiguous()), dim=1)
+        sims, index = self._select(sims, index, k)  # B x k, same on all
+        feats = query.new_zeros(index.shape + (self.dim, ))  # B x k x D
+        labels = torch.zeros_like(index)
+        mine = self._owned(index)
+        feats[mine] = self.feats[index[mine] - self.shard_start].float()
+        labels[mine] = self.labels[index[mine] - self.shard_start]
+        all_reduce(feats)  # one owner per entry: the sums are copies
+        all_reduce(labels)
+        own = slice(self.rank * num, (self.rank + 1) * num)
+        return sims[own], feats[own], labels[own]
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
+                              **kwargs) -> None:
+        """Take this rank's slice of a full bank, or rank 0's shard."""
+        feats = state_dict.get(prefix + 'feats')
+        if feats is not None and feats.dim() == 2:
+            if len(feats) == self.size:
+                rows = slice(self.shard_start,
+                             self.shard_start + self.shard_size)
+                for name in ('feats', 'labels'):
+                    if prefix + name in state_dict:
+                        state_dict[prefix + name] = \
+                            state_dict[prefix + name][rows]
+            elif len(feats) == self.shard_size and self.rank > 0:
+                # mmengine saved rank 0's shard only: keep ours
+                state_dict[prefix + 'feats'] = self.feats
+                state_dict[prefix + 'labels'] = self.labels
+                print_log(
+                    f'ShardedMemoryBank: the checkpoint holds only the '
+                    f'shard of rank 0; rank {self.rank} keeps its current '
+                    f'shard until the queue overwrites it.',
+                    logger='current',
+                    level=logging.WARNING)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
