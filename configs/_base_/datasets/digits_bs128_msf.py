@@ -3,11 +3,31 @@
 # replicated to RGB) and come as arrays, so there is no LoadImageFromFile.
 dataset_type = 'EmbeddedDigits'
 
+# Digit-friendly views: no flips (they change a digit's identity), mild
+# crops (a small crop of a 28x28 digit is often another digit), and small
+# rotations on a black background for the strong (online) view. Heavier,
+# ImageNet-style crops made the 10-epoch demo fall ~10 points below the
+# random-init k-NN accuracy.
 weak_view = [
-    dict(type='RandomResizedCrop', scale=28, crop_ratio_range=(0.5, 1.0)),
+    dict(
+        type='RandomResizedCrop',
+        scale=28,
+        crop_ratio_range=(0.7, 1.0),
+        aspect_ratio_range=(0.8, 1.25)),
 ]
 strong_view = [
-    dict(type='RandomResizedCrop', scale=28, crop_ratio_range=(0.3, 1.0)),
+    dict(
+        type='RandomResizedCrop',
+        scale=28,
+        crop_ratio_range=(0.4, 1.0),
+        aspect_ratio_range=(0.75, 1.33)),
+    dict(
+        type='Rotate',
+        magnitude_range=(0, 20),  # uniform in [-20, 20] degrees
+        magnitude_std='inf',
+        pad_val=0,
+        interpolation='bilinear',
+        prob=0.5),
     dict(
         type='RandomApply',
         transforms=[
