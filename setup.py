@@ -17,18 +17,16 @@ def get_version():
     return scope['__version__']
 
 
-setup(
-    name='mmmsf',
-    version=get_version(),
-    description='Mean Shift for Self-Supervised Learning (MSF, ICCV 2021) '
-    'as an OpenMMLab 2.0 extension',
-    long_description=open('README.md').read(),
-    long_description_content_type='text/markdown',
-    packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs')),
-    python_requires='>=3.8',
-    install_requires=read_requirements('runtime.txt'),
-    extras_require=dict(
-        tests=read_requirements('tests.txt'),
-        optional=read_requirements('optional.txt')),
-    license='Apache License 2.0',
-    zip_safe=False)
+setup(name='mmmsf',
+      version=get_version(),
+      description='Mean Shift for Self-Supervised Learning (MSF, ICCV 2021) '
+      'as an OpenMMLab 2.0 extension',
+      long_description=open('README.md').read(),
+      long_description_content_type='text/markdown',
+      packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs')),
+      python_requires='>=3.8',
+      install_requires=read_requirements('runtime.txt'),
+      extras_require=dict(tests=read_requirements('tests.txt'),
+                          optional=read_requirements('optional.txt')),
+      license='Apache License 2.0',
+      zip_safe=False)

@@ -14,8 +14,8 @@ sys.path.insert(0, osp.dirname(__file__))
 from conftest import REPO_ROOT  # noqa: E402
 
 CONFIGS = sorted(
-    f for f in glob.glob(
-        osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)
+    f for f in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
+                         recursive=True)
     # mmdet configs need the detection environment: see
     # tests/test_detection_transfer.py
     if '_base_' not in f and 'mmdetection' not in f)

@@ -21,8 +21,8 @@ def parse_args():
     parser = argparse.ArgumentParser(description='Test a model')
     add_common_args(parser)
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument(
-        '--out', help='dump the metrics to this json/pickle file')
+    parser.add_argument('--out',
+                        help='dump the metrics to this json/pickle file')
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args

@@ -27,24 +27,21 @@ def parse_args():
         const='auto',
         help='resume from the given checkpoint, or with no value (or "auto") '
         'from the latest checkpoint in the work dir')
-    parser.add_argument(
-        '--amp', action='store_true', help='enable automatic mixed precision')
-    parser.add_argument(
-        '--no-validate',
-        action='store_true',
-        help='skip validation during training')
-    parser.add_argument(
-        '--auto-scale-lr',
-        action='store_true',
-        help='scale the lr linearly with the total batch size')
-    parser.add_argument(
-        '--no-pin-memory',
-        action='store_true',
-        help='disable pin_memory in the dataloaders')
-    parser.add_argument(
-        '--no-persistent-workers',
-        action='store_true',
-        help='disable persistent_workers in the dataloaders')
+    parser.add_argument('--amp',
+                        action='store_true',
+                        help='enable automatic mixed precision')
+    parser.add_argument('--no-validate',
+                        action='store_true',
+                        help='skip validation during training')
+    parser.add_argument('--auto-scale-lr',
+                        action='store_true',
+                        help='scale the lr linearly with the total batch size')
+    parser.add_argument('--no-pin-memory',
+                        action='store_true',
+                        help='disable pin_memory in the dataloaders')
+    parser.add_argument('--no-persistent-workers',
+                        action='store_true',
+                        help='disable persistent_workers in the dataloaders')
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args

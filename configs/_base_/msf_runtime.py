@@ -3,8 +3,19 @@ _base_ = 'mmpretrain::_base_/default_runtime.py'
 
 custom_imports = dict(imports=['mmmsf'], allow_failed_imports=False)
 
-# validate the bank before step 1 and log its statistics
-custom_hooks = [dict(type='MemoryBankHook', interval=100)]
+custom_hooks = [
+    # validate the bank before step 1 and log its statistics
+    dict(type='MemoryBankHook', interval=100),
+    # two views per image, checked before step 1
+    dict(type='MSFInputCheckHook'),
+    # RNG states in checkpoints: exact resume (with
+    # train_cfg.type='ResumableEpochBasedTrainLoop')
+    dict(type='RNGStateHook'),
+    # stop at a NaN/inf loss before it reaches a checkpoint
+    dict(type='NonFiniteLossHook'),
+    # SIGTERM (slurm pre-emption): save iter_N.pth, then exit
+    dict(type='PreemptionCheckpointHook'),
+]
 
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', max_keep_ckpts=3))
 

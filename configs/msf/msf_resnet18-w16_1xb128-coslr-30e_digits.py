@@ -12,72 +12,72 @@ model = dict(
     # EMA weight of the online model (1 - m). The paper's 0.01 is tuned for
     # ~100k+ iterations; with under a thousand, 0.04 lets the target follow.
     momentum=0.04,
-    data_preprocessor=dict(
-        type='SelfSupDataPreprocessor',
-        mean=[33.3, 33.3, 33.3],
-        std=[78.6, 78.6, 78.6],
-        to_rgb=False),
-    backbone=dict(
-        type='ResNet_CIFAR',
-        depth=18,
-        stem_channels=16,
-        base_channels=16,
-        norm_cfg=dict(type='BN'),
-        zero_init_residual=False),
-    neck=dict(
-        type='NonLinearNeck',
-        in_channels=128,
-        hid_channels=512,
-        out_channels=64,
-        num_layers=2,
-        with_bias=True,
-        with_last_bn=False,
-        with_last_bias=True,
-        with_avg_pool=True,
-        norm_cfg=dict(type='BN1d')),
-    head=dict(
-        type='MeanShiftHead',
-        topk=5,
-        predictor=dict(
-            type='NonLinearNeck',
-            in_channels=64,
-            hid_channels=512,
-            out_channels=64,
-            num_layers=2,
-            with_bias=True,
-            with_last_bn=False,
-            with_last_bias=True,
-            with_avg_pool=False,
-            norm_cfg=dict(type='BN1d'))),
+    data_preprocessor=dict(type='SelfSupDataPreprocessor',
+                           mean=[33.3, 33.3, 33.3],
+                           std=[78.6, 78.6, 78.6],
+                           to_rgb=False),
+    backbone=dict(type='ResNet_CIFAR',
+                  depth=18,
+                  stem_channels=16,
+                  base_channels=16,
+                  norm_cfg=dict(type='BN'),
+                  zero_init_residual=False),
+    neck=dict(type='NonLinearNeck',
+              in_channels=128,
+              hid_channels=512,
+              out_channels=64,
+              num_layers=2,
+              with_bias=True,
+              with_last_bn=False,
+              with_last_bias=True,
+              with_avg_pool=True,
+              norm_cfg=dict(type='BN1d')),
+    head=dict(type='MeanShiftHead',
+              topk=5,
+              predictor=dict(type='NonLinearNeck',
+                             in_channels=64,
+                             hid_channels=512,
+                             out_channels=64,
+                             num_layers=2,
+                             with_bias=True,
+                             with_last_bn=False,
+                             with_last_bias=True,
+                             with_avg_pool=False,
+                             norm_cfg=dict(type='BN1d'))),
     memory=dict(type='MemoryBank', size=4096, dim=64))
 
 max_epochs = 30
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4))
+optim_wrapper = dict(type='OptimWrapper',
+                     optimizer=dict(type='SGD',
+                                    lr=0.1,
+                                    momentum=0.9,
+                                    weight_decay=1e-4))
 param_scheduler = [
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs)
+    dict(type='CosineAnnealingLR',
+         T_max=max_epochs,
+         by_epoch=True,
+         begin=0,
+         end=max_epochs)
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+# exact mid-epoch resume (skips consumed batches, restores RNG states)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=max_epochs)
 auto_scale_lr = dict(base_batch_size=128)
 
 custom_hooks = [
     dict(type='MemoryBankHook', interval=10, warm_start=True),
+    # the base's input checks, RNG states, NaN guard and SIGTERM saving
+    *_base_.custom_hooks[1:],
     dict(
         type='KNNMonitorHook',
-        reference_dataloader={{_base_.knn_reference_dataloader}},
-        query_dataloader={{_base_.knn_query_dataloader}},
+        reference_dataloader=_base_.knn_reference_dataloader,
+        query_dataloader=_base_.knn_query_dataloader,
         # every 5 epochs (and at the end): each pass costs a few seconds
         interval=5),
 ]
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2))
+default_hooks = dict(logger=dict(type='LoggerHook', interval=10),
+                     checkpoint=dict(type='CheckpointHook',
+                                     interval=5,
+                                     max_keep_ckpts=2))
 log_processor = dict(window_size=10)
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)

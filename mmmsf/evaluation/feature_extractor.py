@@ -4,17 +4,18 @@ from typing import Tuple
 import torch
 import torch.nn.functional as F
 from mmengine.dist import all_gather, get_rank, get_world_size
-from mmmsf.utils import get_ori_model
 from mmengine.utils import ProgressBar
 from torch import nn
 from torch.utils.data import DataLoader
 
+from mmmsf.utils import get_ori_model
+
 
 @torch.no_grad()
-def extract_features(model: nn.Module,
-                     dataloader: DataLoader,
-                     progress: bool = False
-                     ) -> Tuple[torch.Tensor, torch.Tensor]:
+def extract_features(
+        model: nn.Module,
+        dataloader: DataLoader,
+        progress: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
     """L2-normalised, globally pooled backbone features of a whole dataset.
 
     Works on one process or many: each rank embeds its shard (the
@@ -51,7 +52,8 @@ def extract_features(model: nn.Module,
             torch.tensor([
                 int(s.gt_label[0]) if 'gt_label' in s else -1
                 for s in data['data_samples']
-            ], device=x.device))
+            ],
+                         device=x.device))
         if bar is not None:
             bar.update()
     model.train(was_training)

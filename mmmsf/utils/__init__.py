@@ -1,9 +1,12 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 from .model_utils import get_ori_model
+from .rng_state import get_rng_state, set_rng_state
 from .safe_globals import (CHECKPOINT_SAFE_GLOBALS,
                            register_checkpoint_safe_globals)
+from .safe_loading import UnsafeCheckpointError, load_checkpoint_safely
 
 __all__ = [
     'CHECKPOINT_SAFE_GLOBALS', 'register_checkpoint_safe_globals',
-    'get_ori_model'
+    'get_ori_model', 'get_rng_state', 'set_rng_state',
+    'load_checkpoint_safely', 'UnsafeCheckpointError'
 ]

@@ -19,11 +19,10 @@ def add_common_args(parser) -> None:
         action=DictAction,
         help='override settings of the config, key=value pairs such as '
         '"model.memory.size=128000 train_dataloader.batch_size=64"')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
+    parser.add_argument('--launcher',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none',
+                        help='job launcher')
     # torch.distributed.launch passes --local_rank / --local-rank
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 

@@ -37,7 +37,10 @@ def register_checkpoint_safe_globals() -> List[object]:
     numpy arrays and their statistic methods), so ``--resume`` and
     ``load_from`` fail. This adds exactly those types to torch's allow-list;
     safety stays on and any other pickled global (``os.system``, ``eval``,
-    ...) is still refused before it can run.
+    ...) is still refused before it can run. mmengine's local checkpoint
+    loading is routed through
+    :func:`~mmmsf.utils.safe_loading.load_checkpoint_safely`, which passes
+    ``weights_only=True`` explicitly and names the refused global and file.
 
     Returns:
         list: The globals that were allow-listed.
@@ -66,4 +69,6 @@ def register_checkpoint_safe_globals() -> List[object]:
         ]
     torch.serialization.add_safe_globals(safe)
     CHECKPOINT_SAFE_GLOBALS[:] = safe
+    from .safe_loading import register_safe_local_loader
+    register_safe_local_loader()
     return safe

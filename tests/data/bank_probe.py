@@ -28,10 +28,9 @@ class BankProbeHook(Hook):
     def after_train(self, runner):
         memory = get_ori_model(runner.model).memory
         torch.save(
-            dict(
-                state={
-                    k: v.cpu()
-                    for k, v in memory.state_dict().items()
-                },
-                local=self.local),
+            dict(state={
+                k: v.cpu()
+                for k, v in memory.state_dict().items()
+            },
+                 local=self.local),
             osp.join(runner.work_dir, f'bank_rank{get_rank()}.pth'))

@@ -32,12 +32,11 @@ model = dict(memory=dict(size=128))
 default_hooks = dict(logger=dict(interval=1))
 randomness = dict(seed=0)
 """)
-    env = dict(
-        os.environ,
-        PORT=str(free_port()),
-        OMP_NUM_THREADS='1',
-        PYTHON=sys.executable,
-        PYTHONPATH=osp.join(REPO_ROOT, 'tests', 'data'))
+    env = dict(os.environ,
+               PORT=str(free_port()),
+               OMP_NUM_THREADS='1',
+               PYTHON=sys.executable,
+               PYTHONPATH=osp.join(REPO_ROOT, 'tests', 'data'))
     proc = subprocess.run([
         'bash', 'tools/dist_train.sh',
         str(cfg), '2', '--work-dir',

@@ -113,17 +113,19 @@ def test_warm_start_fills_bank_with_real_embeddings(tmp_path):
 
 def test_config_runs_under_mmpretrain_own_train_tool(tmp_path):
     import mmpretrain
-    tool = osp.join(
-        osp.dirname(mmpretrain.__file__), '.mim', 'tools', 'train.py')
+    tool = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'tools',
+                    'train.py')
     opts = tiny_cfg_options(str(tmp_path), num_samples=32)
     opts.pop('work_dir')
     overrides = [
         f'{k}={v}' for k, v in opts.items() if not isinstance(v, (list, dict))
     ]
     # keep the config's own hooks, on small k-NN sets
+    hooks = [h['type'] for h in Config.fromfile(DEMO_CONFIG).custom_hooks]
+    knn = hooks.index('KNNMonitorHook')
     overrides += [
-        'custom_hooks.1.reference_dataloader.dataset.indices=64',
-        'custom_hooks.1.query_dataloader.dataset.indices=32',
+        f'custom_hooks.{knn}.reference_dataloader.dataset.indices=64',
+        f'custom_hooks.{knn}.query_dataloader.dataset.indices=32',
     ]
     proc = subprocess.run([
         sys.executable, tool, DEMO_CONFIG, '--work-dir',

@@ -8,26 +8,24 @@ from mmpretrain.registry import MODELS
 
 from mmmsf.models import MeanShiftHead, MemoryBank
 
-PREDICTOR = dict(
-    type='NonLinearNeck',
-    in_channels=8,
-    hid_channels=16,
-    out_channels=8,
-    num_layers=2,
-    with_bias=True,
-    with_last_bn=False,
-    with_last_bias=True,
-    with_avg_pool=False,
-    norm_cfg=dict(type='BN1d'))
+PREDICTOR = dict(type='NonLinearNeck',
+                 in_channels=8,
+                 hid_channels=16,
+                 out_channels=8,
+                 num_layers=2,
+                 with_bias=True,
+                 with_last_bn=False,
+                 with_last_bias=True,
+                 with_avg_pool=False,
+                 norm_cfg=dict(type='BN1d'))
 
 
 def _setup(k, n=6, d=8, size=40, seed=0):
     torch.manual_seed(seed)
     head = MeanShiftHead(predictor=copy.deepcopy(PREDICTOR), topk=k)
     bank = MemoryBank(size=size, dim=d)
-    bank.enqueue(
-        F.normalize(torch.randn(size - n, d), dim=1),
-        torch.randint(0, 3, (size - n, )))
+    bank.enqueue(F.normalize(torch.randn(size - n, d), dim=1),
+                 torch.randint(0, 3, (size - n, )))
     online = torch.randn(n, d)
     target = F.normalize(torch.randn(n, d), dim=1)
     labels = torch.randint(0, 3, (n, ))
@@ -59,10 +57,9 @@ def test_k1_equals_byol_latent_predict_head():
             type='LatentPredictHead',
             predictor=copy.deepcopy(PREDICTOR),
             # 2 - 2 cos(pred, target), the BYOL loss of the paper
-            loss=dict(
-                type='CosineSimilarityLoss',
-                shift_factor=2.0,
-                scale_factor=2.0)))
+            loss=dict(type='CosineSimilarityLoss',
+                      shift_factor=2.0,
+                      scale_factor=2.0)))
     byol_head.predictor.load_state_dict(head.predictor.state_dict())
     ours = head.loss(online, target, bank)['loss']
     byol = byol_head.loss(online, target)

@@ -8,37 +8,32 @@ from mmpretrain.structures import DataSample
 
 from mmmsf.models import MSF
 
-MODEL = dict(
-    type='MSF',
-    momentum=0.01,
-    data_preprocessor=dict(
-        type='SelfSupDataPreprocessor',
-        mean=[127.5, 127.5, 127.5],
-        std=[64.0, 64.0, 64.0]),
-    backbone=dict(type='ResNet', depth=18, norm_cfg=dict(type='BN')),
-    neck=dict(
-        type='NonLinearNeck',
-        in_channels=512,
-        hid_channels=32,
-        out_channels=16,
-        with_bias=True,
-        with_last_bn=False,
-        with_last_bias=True,
-        norm_cfg=dict(type='BN1d')),
-    head=dict(
-        type='MeanShiftHead',
-        topk=3,
-        predictor=dict(
-            type='NonLinearNeck',
-            in_channels=16,
-            hid_channels=32,
-            out_channels=16,
-            with_bias=True,
-            with_last_bn=False,
-            with_last_bias=True,
-            with_avg_pool=False,
-            norm_cfg=dict(type='BN1d'))),
-    memory=dict(type='MemoryBank', size=32, dim=16))
+MODEL = dict(type='MSF',
+             momentum=0.01,
+             data_preprocessor=dict(type='SelfSupDataPreprocessor',
+                                    mean=[127.5, 127.5, 127.5],
+                                    std=[64.0, 64.0, 64.0]),
+             backbone=dict(type='ResNet', depth=18, norm_cfg=dict(type='BN')),
+             neck=dict(type='NonLinearNeck',
+                       in_channels=512,
+                       hid_channels=32,
+                       out_channels=16,
+                       with_bias=True,
+                       with_last_bn=False,
+                       with_last_bias=True,
+                       norm_cfg=dict(type='BN1d')),
+             head=dict(type='MeanShiftHead',
+                       topk=3,
+                       predictor=dict(type='NonLinearNeck',
+                                      in_channels=16,
+                                      hid_channels=32,
+                                      out_channels=16,
+                                      with_bias=True,
+                                      with_last_bn=False,
+                                      with_last_bias=True,
+                                      with_avg_pool=False,
+                                      norm_cfg=dict(type='BN1d'))),
+             memory=dict(type='MemoryBank', size=32, dim=16))
 
 
 def _cfg(**changes):

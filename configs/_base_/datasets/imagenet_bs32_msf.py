@@ -15,47 +15,41 @@ strong_view = [
         type='RandomApply',
         transforms=[
             # mmpretrain's ColorJitter with a numpy-2-safe hue shift
-            dict(
-                type='HueSafeColorJitter',
-                brightness=0.4,
-                contrast=0.4,
-                saturation=0.4,
-                hue=0.1)
+            dict(type='HueSafeColorJitter',
+                 brightness=0.4,
+                 contrast=0.4,
+                 saturation=0.4,
+                 hue=0.1)
         ],
         prob=0.8),
-    dict(
-        type='RandomGrayscale',
-        prob=0.2,
-        keep_channels=True,
-        channel_weights=(0.114, 0.587, 0.2989)),
-    dict(
-        type='GaussianBlur',
-        magnitude_range=(0.1, 2.0),
-        magnitude_std='inf',
-        prob=0.5),
+    dict(type='RandomGrayscale',
+         prob=0.2,
+         keep_channels=True,
+         channel_weights=(0.114, 0.587, 0.2989)),
+    dict(type='GaussianBlur',
+         magnitude_range=(0.1, 2.0),
+         magnitude_std='inf',
+         prob=0.5),
     dict(type='RandomFlip', prob=0.5),
 ]
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     # view_mode is '<target>/<online>'; 'w/s' is the paper's best
-    dict(
-        type='MeanShiftViews',
-        weak=weak_view,
-        strong=strong_view,
-        view_mode='w/s'),
+    dict(type='MeanShiftViews',
+         weak=weak_view,
+         strong=strong_view,
+         view_mode='w/s'),
     dict(type='PackInputs'),
 ]
 
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=8,
-    persistent_workers=True,
-    pin_memory=True,
-    drop_last=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='train',
-        pipeline=train_pipeline))
+train_dataloader = dict(batch_size=32,
+                        num_workers=8,
+                        persistent_workers=True,
+                        pin_memory=True,
+                        drop_last=True,
+                        sampler=dict(type='DefaultSampler', shuffle=True),
+                        collate_fn=dict(type='default_collate'),
+                        dataset=dict(type=dataset_type,
+                                     data_root=data_root,
+                                     split='train',
+                                     pipeline=train_pipeline))

@@ -36,9 +36,8 @@ class MeanShiftViews(MultiView):
         self.view_mode = view_mode
         pipelines = dict(w=weak, s=strong)
         target, online = view_mode.split('/')
-        super().__init__(
-            transforms=[pipelines[online], pipelines[target]],
-            num_views=[1, 1])
+        super().__init__(transforms=[pipelines[online], pipelines[target]],
+                         num_views=[1, 1])
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(view_mode={self.view_mode!r}, '

@@ -102,8 +102,10 @@ class KNNMonitorHook(Hook):
         metrics = self.evaluate(runner)
         epoch = runner.epoch
         runner.visualizer.add_scalars(
-            {f'knn/{k}': v
-             for k, v in metrics.items()}, step=runner.iter)
+            {
+                f'knn/{k}': v
+                for k, v in metrics.items()
+            }, step=runner.iter)
         history = runner.message_hub.get_info('knn_history') or []
         history.append(dict(epoch=epoch, iter=runner.iter, **metrics))
         runner.message_hub.update_info('knn_history', history)

@@ -55,14 +55,18 @@ def majority_vote(neighbor_labels: torch.Tensor,
         torch.Tensor: N predicted labels.
     """
     n, k = neighbor_labels.shape
-    counts = torch.zeros(n, num_classes, dtype=torch.long,
+    counts = torch.zeros(n,
+                         num_classes,
+                         dtype=torch.long,
                          device=neighbor_labels.device)
     counts.scatter_add_(1, neighbor_labels, torch.ones_like(neighbor_labels))
     # k - rank of the nearest member of each class (0 for absent classes)
     ranks = torch.arange(k, 0, -1, device=neighbor_labels.device)
     nearest = torch.zeros_like(counts)
-    nearest.scatter_reduce_(
-        1, neighbor_labels, ranks.expand(n, k), reduce='amax')
+    nearest.scatter_reduce_(1,
+                            neighbor_labels,
+                            ranks.expand(n, k),
+                            reduce='amax')
     return (counts * (k + 1) + nearest).argmax(dim=1)
 
 

@@ -69,13 +69,12 @@ class MSF(BaseSelfSupervisor):
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            pretrained=pretrained,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+        super().__init__(backbone=backbone,
+                         neck=neck,
+                         head=head,
+                         pretrained=pretrained,
+                         data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
         if not 0 < momentum <= 1:
             raise ValueError(
                 f'MSF: `momentum` is the EMA weight of the online model '
@@ -86,8 +85,9 @@ class MSF(BaseSelfSupervisor):
         self._check_shapes()
         self.momentum = momentum
         self.shuffle_bn = shuffle_bn
-        self.target_net = ExponentialMovingAverage(
-            nn.Sequential(self.backbone, self.neck), momentum=momentum)
+        self.target_net = ExponentialMovingAverage(nn.Sequential(
+            self.backbone, self.neck),
+                                                   momentum=momentum)
 
     def _check_shapes(self) -> None:
         """Fail at build time on settings that cannot train."""

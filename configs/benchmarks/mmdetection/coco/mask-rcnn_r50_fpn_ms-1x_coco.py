@@ -14,18 +14,17 @@ model = dict(
         # no silent ImageNet-supervised fallback: the launcher sets this
         init_cfg=dict(type='Pretrained', checkpoint='PRETRAIN_NOT_SET')),
     neck=dict(norm_cfg=norm_cfg),
-    roi_head=dict(
-        bbox_head=dict(type='Shared4Conv1FCBBoxHead', norm_cfg=norm_cfg),
-        mask_head=dict(norm_cfg=norm_cfg)))
+    roi_head=dict(bbox_head=dict(type='Shared4Conv1FCBBoxHead',
+                                 norm_cfg=norm_cfg),
+                  mask_head=dict(norm_cfg=norm_cfg)))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(
-        type='RandomChoiceResize',
-        scales=[(1333, 640), (1333, 672), (1333, 704), (1333, 736),
-                (1333, 768), (1333, 800)],
-        keep_ratio=True),
+    dict(type='RandomChoiceResize',
+         scales=[(1333, 640), (1333, 672), (1333, 704), (1333, 736),
+                 (1333, 768), (1333, 800)],
+         keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs'),
 ]

@@ -10,36 +10,30 @@ custom_imports = dict(imports=['mmmsf_det'], allow_failed_imports=False)
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 # the launcher points both at the exported backbone (res2-4 and res5)
 pretrained = dict(type='Pretrained', checkpoint='PRETRAIN_NOT_SET')
-model = dict(
-    data_preprocessor=dict(
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True),
-    backbone=dict(
-        frozen_stages=-1,
-        norm_cfg=norm_cfg,
-        norm_eval=False,
-        style='pytorch',
-        init_cfg=pretrained),
-    roi_head=dict(
-        shared_head=dict(
-            type='ResLayerExtraNorm',
-            norm_cfg=norm_cfg,
-            norm_eval=False,
-            style='pytorch',
-            init_cfg=pretrained)))
+model = dict(data_preprocessor=dict(mean=[123.675, 116.28, 103.53],
+                                    std=[58.395, 57.12, 57.375],
+                                    bgr_to_rgb=True),
+             backbone=dict(frozen_stages=-1,
+                           norm_cfg=norm_cfg,
+                           norm_eval=False,
+                           style='pytorch',
+                           init_cfg=pretrained),
+             roi_head=dict(shared_head=dict(type='ResLayerExtraNorm',
+                                            norm_cfg=norm_cfg,
+                                            norm_eval=False,
+                                            style='pytorch',
+                                            init_cfg=pretrained)))
 
 train_cfg = dict(max_iters=24000, val_interval=2000)
 param_scheduler = [
-    dict(
-        type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=100),
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=24000,
-        by_epoch=False,
-        milestones=[18000, 22000],
-        gamma=0.1)
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
+         end=100),
+    dict(type='MultiStepLR',
+         begin=0,
+         end=24000,
+         by_epoch=False,
+         milestones=[18000, 22000],
+         gamma=0.1)
 ]
 val_evaluator = dict(type='VOCMetric', metric='mAP', eval_mode='11points')
 test_evaluator = val_evaluator
