@@ -14,7 +14,8 @@ import sys
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmmsf.utils.config_utils import add_common_args, load_config  # noqa
+from mmmsf.utils.config_utils import add_common_args  # noqa
+from mmmsf.utils.config_utils import destroy_process_group, load_config
 
 
 def parse_args():
@@ -39,6 +40,7 @@ def main():
     cfg.load_from = args.checkpoint
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
+    destroy_process_group()
     if args.out:
         import mmengine
         mmengine.dump(metrics, args.out)

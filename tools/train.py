@@ -14,7 +14,8 @@ import sys
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmmsf.utils.config_utils import add_common_args, load_config  # noqa
+from mmmsf.utils.config_utils import add_common_args  # noqa
+from mmmsf.utils.config_utils import destroy_process_group, load_config
 
 
 def parse_args():
@@ -73,6 +74,7 @@ def main():
 
     runner = Runner.from_cfg(cfg)
     runner.train()
+    destroy_process_group()
 
 
 if __name__ == '__main__':

@@ -90,3 +90,16 @@ def init_cpu_process_group(cfg: Config) -> None:
     import torch.distributed as dist
     if dist.is_available() and not dist.is_initialized():
         dist.init_process_group(backend=cfg.env_cfg.dist_cfg.backend)
+
+
+def destroy_process_group() -> None:
+    """Leave the process group cleanly at the end of a run.
+
+    Exiting with a live gloo group can abort a rank in its C++ teardown
+    ("terminate called without an active exception") after the work is
+    done, which torchrun reports as a failed job.
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
