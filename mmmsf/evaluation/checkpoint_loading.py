@@ -8,23 +8,14 @@ benchmark of mmmsf (``tools/benchmarks/knn_eval.py`` and, through
 through :func:`load_backbone_checkpoint`, which refuses any mismatch.
 """
 from collections import OrderedDict
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import torch
 from mmengine.logging import print_log
 from torch import nn
 
 from mmmsf.utils import load_checkpoint_safely
-
-# keys shown in an error message before the rest is only counted
-_MAX_KEYS_SHOWN = 20
-
-
-def _describe(keys: List[str]) -> str:
-    """``'a', 'b', ... (and N more)``."""
-    shown = ', '.join(repr(k) for k in keys[:_MAX_KEYS_SHOWN])
-    rest = len(keys) - _MAX_KEYS_SHOWN
-    return shown + (f' ... (and {rest} more)' if rest > 0 else '')
+from mmmsf.utils.model_converters import state_dict_mismatches
 
 
 def backbone_state_dict(
@@ -94,20 +85,7 @@ def load_backbone_checkpoint(module: nn.Module,
     """
     state_dict = backbone_state_dict(checkpoint, prefix)
     expected: Dict[str, torch.Tensor] = module.state_dict()
-    missing = [k for k in expected if k not in state_dict]
-    unexpected = [k for k in state_dict if k not in expected]
-    mis_shaped = [
-        f'{k} ({tuple(v.shape)} in checkpoint, '
-        f'{tuple(expected[k].shape)} in model)' for k, v in state_dict.items()
-        if k in expected and v.shape != expected[k].shape
-    ]
-    problems = []
-    if missing:
-        problems.append(f'missing keys: {_describe(missing)}')
-    if unexpected:
-        problems.append(f'unexpected keys: {_describe(unexpected)}')
-    if mis_shaped:
-        problems.append(f'shape mismatches: {_describe(mis_shaped)}')
+    problems = state_dict_mismatches(expected, state_dict)
     if problems:
         raise RuntimeError(
             f'Refusing to load {checkpoint} (prefix {prefix!r}) into '

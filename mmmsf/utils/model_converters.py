@@ -8,7 +8,7 @@ silently drops weights evaluates a random network.
 import argparse
 import re
 from collections import OrderedDict
-from typing import Dict, Mapping, Optional
+from typing import Dict, List, Mapping, Optional
 
 import torch
 
@@ -25,6 +25,34 @@ def _listing(keys) -> str:
     return shown + (f' ... (and {more} more)' if more > 0 else '')
 
 
+def state_dict_mismatches(expected: Mapping[str, torch.Tensor],
+                          given: Mapping[str, torch.Tensor]) -> List[str]:
+    """Describe how ``given`` differs from ``expected``, key for key.
+
+    Args:
+        expected (Mapping[str, torch.Tensor]): State dict of the target
+            model.
+        given (Mapping[str, torch.Tensor]): State dict to load.
+
+    Returns:
+        list[str]: One entry each for missing, unexpected and mis-shaped
+        keys (naming them); empty when the two match.
+    """
+    missing = [k for k in expected if k not in given]
+    unexpected = [k for k in given if k not in expected]
+    shapes = [
+        f'{k} ({tuple(given[k].shape)} in checkpoint, '
+        f'{tuple(v.shape)} in model)' for k, v in expected.items()
+        if k in given and tuple(given[k].shape) != tuple(v.shape)
+    ]
+    return [
+        f'{name}: {_listing(keys)}'
+        for name, keys in (('missing keys', missing), ('unexpected keys',
+                                                       unexpected),
+                           ('shape mismatches', shapes)) if keys
+    ]
+
+
 def check_state_dict(expected: Mapping[str, torch.Tensor],
                      given: Mapping[str, torch.Tensor], what: str) -> None:
     """Raise if ``given`` does not match ``expected`` key for key.
@@ -38,19 +66,7 @@ def check_state_dict(expected: Mapping[str, torch.Tensor],
     Raises:
         KeyError: Naming missing, unexpected and mis-shaped keys.
     """
-    missing = [k for k in expected if k not in given]
-    unexpected = [k for k in given if k not in expected]
-    shapes = [
-        f'{k}: {tuple(given[k].shape)} vs {tuple(v.shape)}'
-        for k, v in expected.items()
-        if k in given and tuple(given[k].shape) != tuple(v.shape)
-    ]
-    problems = [
-        f'{name} ({len(keys)}): {_listing(keys)}'
-        for name, keys in (('missing keys', missing), ('unexpected keys',
-                                                       unexpected),
-                           ('shape mismatches', shapes)) if keys
-    ]
+    problems = state_dict_mismatches(expected, given)
     if problems:
         raise KeyError(f'{what}: the keys do not match; ' +
                        '; '.join(problems))
