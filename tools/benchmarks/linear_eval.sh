@@ -11,28 +11,8 @@ PRETRAIN=$2
 GPUS=${3:-1}
 PORT=${PORT:-29500}
 PYTHON=${PYTHON:-python}
-WORK_DIR=work_dirs/linear/$(basename "${CONFIG%.*}")/$(basename "${PRETRAIN%.*}")
-if [ "$PRETRAIN" = "random" ]; then
-    # the backbone's own default init (Kaiming), as before pretraining
-    INIT="model.backbone.init_cfg._delete_=True \
-        model.backbone.init_cfg.type=Kaiming \
-        model.backbone.init_cfg.layer=Conv2d"
-else
-    INIT="model.backbone.init_cfg.type=Pretrained \
-        model.backbone.init_cfg.checkpoint=$PRETRAIN \
-        model.backbone.init_cfg.prefix=backbone."
-fi
-# extra KEY=VALUE overrides join the --cfg-options that set the checkpoint
-EXTRA=("${@:4}")
-if [ "${EXTRA[0]}" = "--cfg-options" ]; then
-    EXTRA=("${EXTRA[@]:1}")
-fi
-for ARG in "${EXTRA[@]}"; do
-    if [ "$ARG" = "--cfg-options" ]; then
-        echo "$(basename "$0"): give KEY=VALUE overrides first, then flags" >&2
-        exit 2
-    fi
-done
+source "$(dirname "$0")/linear_eval_args.sh"
+linear_eval_args "$CONFIG" "$PRETRAIN" "${@:4}"
 export PYTHONPATH="$(dirname "$0")/../..":$PYTHONPATH
 
 if [ "$GPUS" -eq 1 ]; then
