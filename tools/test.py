@@ -40,6 +40,7 @@ def main():
     cfg.load_from = args.checkpoint
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
+    del runner  # DDP holds the process group: free it while ranks live
     destroy_process_group()
     if args.out:
         import mmengine

@@ -74,6 +74,7 @@ def main():
 
     runner = Runner.from_cfg(cfg)
     runner.train()
+    del runner  # DDP holds the process group: free it while ranks live
     destroy_process_group()
 
 

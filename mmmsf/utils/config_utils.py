@@ -92,14 +92,71 @@ def init_cpu_process_group(cfg: Config) -> None:
         dist.init_process_group(backend=cfg.env_cfg.dist_cfg.backend)
 
 
-def destroy_process_group() -> None:
+def destroy_process_group(timeout_s: float = 300.) -> bool:
     """Leave the process group cleanly at the end of a run.
 
     Exiting with a live gloo group can abort a rank in its C++ teardown
     ("terminate called without an active exception") after the work is
-    done, which torchrun reports as a failed job.
+    done, which torchrun reports as a failed job. The teardown is therefore
+    made deterministic: the caller drops its Runner first (the DDP wrapper
+    holds a reference to the group), cycles are collected so the group is
+    really freed here rather than during interpreter shutdown, and the ranks
+    wait for each other on the rendezvous store after the group is gone, so
+    no rank exits (closing its sockets) while another is still tearing its
+    group down.
+
+    Args:
+        timeout_s (float): How long to wait for the other ranks at the
+            final rendezvous. Defaults to 300.
+
+    Returns:
+        bool: True when a group was left and every rank had freed its
+        group before this one returned.
     """
+    import gc
+    import warnings
+    import weakref
+
     import torch.distributed as dist
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
-        dist.destroy_process_group()
+    if not (dist.is_available() and dist.is_initialized()):
+        return False
+    gc.collect()  # free DDP wrappers left in reference cycles
+    rank, world_size = dist.get_rank(), dist.get_world_size()
+    try:
+        store = dist.distributed_c10d._get_default_store()
+    except (AttributeError, RuntimeError):  # private API: best effort
+        store = None
+    group = weakref.ref(dist.group.WORLD)
+    dist.barrier()
+    dist.destroy_process_group()
+    gc.collect()
+    if group() is not None:
+        warnings.warn(
+            'destroy_process_group: the process group is still referenced '
+            '(a DistributedDataParallel model or a Runner still alive?); '
+            'it will be torn down at interpreter exit, which can abort the '
+            'process. Drop those objects first.')
+    if store is None or world_size == 1:
+        return group() is None
+    # Every rank has freed its group once the counter reaches world_size.
+    # Rank 0 leaves last: outside torchrun it hosts the store.
+    store.add('mmmsf/exit', 1)
+    if not _wait_count(store, 'mmmsf/exit', world_size, timeout_s):
+        return False
+    if rank != 0:
+        store.add('mmmsf/exit_ack', 1)
+        return group() is None
+    return (_wait_count(store, 'mmmsf/exit_ack', world_size - 1, timeout_s)
+            and group() is None)
+
+
+def _wait_count(store, key: str, target: int, timeout_s: float) -> bool:
+    """Poll a store counter until it reaches ``target``; False on timeout
+    (a rank that died is reported by the launcher, not here)."""
+    import time
+    deadline = time.monotonic() + timeout_s
+    while store.add(key, 0) < target:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
