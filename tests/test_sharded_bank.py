@@ -142,6 +142,24 @@ def _sharded_vs_replicated(rank: int, world: int) -> None:
         fresh.load_state_dict(replicated.state_dict())
         assert torch.equal(fresh.feats, sharded.feats)
         assert torch.equal(fresh.labels, sharded.labels)
+        # a sharded checkpoint (state_dict is a collective) holds the whole
+        # queue on rank 0, the layout of the replicated bank
+        saved = sharded.state_dict()
+        if rank == 0:
+            for name in ('feats', 'labels', 'ptr', 'num_seen'):
+                assert torch.equal(saved[name], replicated.state_dict()[name])
+        else:
+            assert torch.equal(saved['feats'], sharded.feats)
+        # every rank resumes from the file rank 0 wrote, with any world size
+        shared = [saved if rank == 0 else None]
+        dist.broadcast_object_list(shared, src=0)
+        resumed = ShardedMemoryBank(size=size, dim=dim, dtype=dtype)
+        resumed.load_state_dict(shared[0])
+        for name in ('feats', 'labels', 'ptr', 'num_seen'):
+            assert torch.equal(getattr(resumed, name), getattr(sharded, name))
+        single = MemoryBank(size=size, dim=dim, dtype=dtype)
+        single.load_state_dict(shared[0])
+        assert torch.equal(single.feats, replicated.feats)
 
 
 def test_sharded_matches_replicated_two_processes():

@@ -11,6 +11,8 @@ import os
 import os.path as osp
 import sys
 
+from mmengine.device import (is_cuda_available, is_mlu_available,
+                             is_npu_available)
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -53,6 +55,13 @@ def main():
     cfg = load_config(args)
 
     if args.amp:
+        if not (is_cuda_available() or is_npu_available()
+                or is_mlu_available()):
+            raise ValueError(
+                '--amp needs a CUDA, NPU or MLU device: mmengine\'s '
+                'AmpOptimWrapper scales the loss with a device GradScaler, '
+                'and none is available here. Drop --amp to train in '
+                'float32.')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':

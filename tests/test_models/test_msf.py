@@ -3,6 +3,7 @@ import copy
 
 import pytest
 import torch
+import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
@@ -134,3 +135,37 @@ def test_batch_larger_than_bank_fails_clearly():
     inputs, samples = _batch(n=6)
     with pytest.raises(ValueError, match='global batch'):
         model(inputs, samples, mode='loss')
+
+
+@pytest.mark.parametrize('bank_dtype', ['float32', 'float16', 'bfloat16'])
+def test_mixed_precision_step(bank_dtype):
+    """AMP end to end at the model level (CPU autocast runs bfloat16):
+    the bank search and the loss stay float32, the bank stores unit-norm
+    targets in its own dtype, each target is still its own first neighbour,
+    and gradients reach the float32 weights."""
+    torch.manual_seed(0)
+    model = MODELS.build(_cfg(**{'memory.dtype': bank_dtype}))
+    n = 4
+    inputs, _ = _batch(n)
+    samples = [DataSample().set_gt_label(i) for i in range(n)]  # unique
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = model(inputs, samples, mode='loss')
+        # the search inside an AMP region equals the float32 search
+        query = F.normalize(torch.randn(6, 16), dim=1)
+        sims, nbrs, _ = model.memory.knn(query, 3)
+    assert sims.dtype == nbrs.dtype == torch.float32
+    exact = query.double() @ model.memory.feats.double().t()
+    assert torch.allclose(sims.double(),
+                          exact.topk(3, dim=1).values,
+                          atol=1e-6)
+    assert losses['loss'].dtype == torch.float32
+    assert torch.isfinite(losses['loss']) and 0 < losses['loss'] < 4
+    # only the sample itself carries its label among its k=3 neighbours
+    assert float(losses['purity']) == pytest.approx(1 / 3)
+    stored = model.memory.feats[:n]
+    assert stored.dtype == getattr(torch, bank_dtype)
+    assert torch.allclose(stored.float().norm(dim=1), torch.ones(n), atol=1e-2)
+    losses['loss'].backward()
+    grad = model.backbone.conv1.weight.grad
+    assert grad is not None and grad.dtype == torch.float32
+    assert torch.isfinite(grad).all() and grad.abs().sum() > 0

@@ -81,6 +81,13 @@ def test_bad_setting_fails_before_first_step(train, options, match):
     assert train.steps == []
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason='runs with a GPU')
+def test_amp_without_an_accelerator_fails_before_building(train):
+    with pytest.raises(ValueError, match=r'--amp needs a CUDA, NPU or MLU'):
+        train('', '--amp')
+    assert train.steps == []
+
+
 def _image_folder(root, num=20, corrupt=()):
     """``num`` 28 x 28 PNGs, unlabelled (one flat folder)."""
     rng = np.random.default_rng(0)

@@ -8,7 +8,9 @@ Examples::
     python tools/analysis_tools/benchmark_msf.py --device cpu \\
         --input-size 64 --out-json docs/benchmarks_cpu.json
     python tools/analysis_tools/benchmark_msf.py --device cuda \\
-        --input-size 224 --out-json docs/benchmarks_cuda.json
+        --depth 50 --batch 32 --bank-size 1024000 --input-size 224 \\
+        --search-queries 256 --search-dim 512 \\
+        --out-json docs/benchmarks_cuda.json
 """
 import argparse
 import json
@@ -44,6 +46,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--input-size', type=int, default=224)
     parser.add_argument('--bank-size', type=int, default=128000)
     parser.add_argument('--steps', type=int, default=20)
+    parser.add_argument('--search-queries',
+                        type=int,
+                        help='queries of the bank search (b); '
+                        'defaults to --batch')
+    parser.add_argument('--search-dim',
+                        type=int,
+                        default=256,
+                        help='embedding dimension of the bank search (b)')
     parser.add_argument('--amp', action='store_true')
     parser.add_argument('--images', type=int, default=200)
     parser.add_argument('--skip',
@@ -82,7 +92,8 @@ def main() -> None:
                     bank_size=args.bank_size,
                     steps=args.steps,
                     warmup=3)
-        bank = dict(batch=args.batch)
+        bank = dict(batch=args.search_queries or args.batch,
+                    dim=args.search_dim)
         images, image_size, rounds = args.images, (500, 375), 3
     result = dict(env=benchmark.environment(device),
                   smoke=args.smoke,

@@ -67,12 +67,14 @@ class MeanShiftHead(BaseModule):
             sample's label (the sample itself included).
         """
         pred = self.predictor([online])[0]
-        # float32 so the loss is exact under AMP as well
-        pred = F.normalize(pred.float(), dim=1)  # N x D
         with torch.no_grad():
             _, nbrs, nbr_labels = memory.knn(target.detach(), self.topk)
-        # N x k squared distances between the prediction and each neighbour
-        dist = 2 - 2 * torch.einsum('nd,nkd->nk', pred, nbrs.float())
+        # float32 with autocast off, so the loss is exact under AMP as well
+        # (autocast would run the einsum in float16/bfloat16)
+        with torch.autocast(pred.device.type, enabled=False):
+            pred = F.normalize(pred.float(), dim=1)  # N x D
+            # N x k squared distances between prediction and each neighbour
+            dist = 2 - 2 * torch.einsum('nd,nkd->nk', pred, nbrs.float())
         losses = dict(loss=dist.mean())
         if labels is not None:
             hits = nbr_labels == labels.to(nbr_labels.device).view(-1, 1)

@@ -176,7 +176,17 @@ class MemoryBank(BaseModule):
 
     def _search(self, query: torch.Tensor,
                 k: int) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Chunked exact top-k by inner product. Returns N x k sims, idx."""
+        """Chunked exact top-k by inner product. Returns N x k sims, idx.
+
+        Scores are float32 even inside an AMP region: autocast would run
+        the matmul in float16/bfloat16 and change which entries are the
+        nearest.
+        """
+        with torch.autocast(query.device.type, enabled=False):
+            return self._chunked_search(query.float(), k)
+
+    def _chunked_search(self, query: torch.Tensor,
+                        k: int) -> Tuple[torch.Tensor, torch.Tensor]:
         rows = len(self.feats)
         block = self.chunk_size
         if self.feats.dtype != torch.float32:

@@ -39,13 +39,17 @@ class ShardedMemoryBank(MemoryBank):
     :meth:`MemoryBank.enqueue`.
 
     Note:
-        mmengine writes checkpoints from rank 0 only, so with several ranks
-        a checkpoint holds the shard of rank 0 (plus the global pointer and
-        counter). Loading a full bank (a :class:`MemoryBank` or
-        single-process checkpoint) gives every rank its slice; loading a
-        rank-0 shard with several ranks restores rank 0 and leaves the
-        other shards as they are, with a warning: they are refreshed by the
-        queue within ``size`` enqueued samples.
+        With several ranks :meth:`state_dict` is a collective (mmengine's
+        ``Runner.save_checkpoint`` calls it on every rank): rank 0 receives
+        the other shards one at a time into host memory and returns the
+        full bank, so the checkpoint it writes holds the whole global queue,
+        in the layout of a :class:`MemoryBank`. Such a checkpoint resumes
+        with any world size (each rank takes its slice) or in a
+        single-process :class:`MemoryBank`. The peak extra device memory of
+        the save is one shard on rank 0. An old checkpoint that holds only
+        the shard of rank 0 restores rank 0 and leaves the other shards as
+        they are, with a warning: they are refreshed by the queue within
+        ``size`` enqueued samples.
 
     Args:
         size (int): Global number of entries; must be divisible by the
@@ -189,9 +193,49 @@ class ShardedMemoryBank(MemoryBank):
         own = slice(self.rank * num, (self.rank + 1) * num)
         return sims[own], feats[own], labels[own]
 
+    def _save_to_state_dict(self, destination: dict, prefix: str,
+                            keep_vars: bool) -> None:
+        """Save the full global bank on rank 0 (a collective call)."""
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        if self.world_size == 1:
+            return
+        feats, labels = self._gather_shards()
+        if self.rank == 0:
+            destination[prefix + 'feats'] = feats  # S x D, host memory
+            destination[prefix + 'labels'] = labels  # S
+
+    @torch.no_grad()
+    def _gather_shards(self) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Collect every shard on rank 0, one rank at a time.
+
+        Returns:
+            tuple[torch.Tensor]: On rank 0 the S x D bank and its S labels
+            on the CPU in global queue order; on the other ranks their own
+            shard.
+        """
+        import torch.distributed as dist
+        if self.rank != 0:
+            dist.send(self.feats.contiguous(), dst=0)
+            dist.send(self.labels.contiguous(), dst=0)
+            return self.feats, self.labels
+        feats = torch.empty((self.size, self.dim), dtype=self.feats.dtype)
+        labels = torch.empty((self.size, ), dtype=self.labels.dtype)
+        feats[:self.shard_size] = self.feats.cpu()
+        labels[:self.shard_size] = self.labels.cpu()
+        buf_feats = torch.empty_like(self.feats)  # one shard of scratch
+        buf_labels = torch.empty_like(self.labels)
+        for src in range(1, self.world_size):
+            dist.recv(buf_feats, src=src)
+            dist.recv(buf_labels, src=src)
+            rows = slice(src * self.shard_size, (src + 1) * self.shard_size)
+            feats[rows] = buf_feats.cpu()
+            labels[rows] = buf_labels.cpu()
+        return feats, labels
+
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
                               **kwargs) -> None:
-        """Take this rank's slice of a full bank, or rank 0's shard."""
+        """Take this rank's slice of a full bank, or rank 0's shard (old
+        checkpoints)."""
         feats = state_dict.get(prefix + 'feats')
         if feats is not None and feats.dim() == 2:
             if len(feats) == self.size:
