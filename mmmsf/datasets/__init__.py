@@ -1,5 +1,6 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 from .embedded_digits import EmbeddedDigits, load_digits_arrays
+from .per_sample_seeded_dataset import PerSampleSeededDataset
 from .transforms import *  # noqa: F401,F403
 
-__all__ = ['EmbeddedDigits', 'load_digits_arrays']
+__all__ = ['EmbeddedDigits', 'load_digits_arrays', 'PerSampleSeededDataset']

@@ -32,6 +32,27 @@ class _SkipFirst(Sampler):
         return len(self.sampler)
 
 
+class _SeedTagged(Sampler):
+    """Yield ``(index, epoch, seed)`` for each index of ``sampler``, the key
+    :class:`~mmmsf.datasets.PerSampleSeededDataset` seeds a sample from.
+
+    The epoch is read from the loop when the epoch's iteration starts.
+    """
+
+    def __init__(self, sampler: Sampler, loop: 'ResumableEpochBasedTrainLoop',
+                 seed: int) -> None:
+        self.sampler = sampler
+        self.loop = loop
+        self.seed = seed
+
+    def __iter__(self) -> Iterator[Tuple[int, int, int]]:
+        epoch = self.loop.epoch
+        return ((int(index), epoch, self.seed) for index in self.sampler)
+
+    def __len__(self) -> int:
+        return len(self.sampler)
+
+
 @LOOPS.register_module()
 class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
     """An epoch-based loop that resumes mid-epoch where it stopped.
@@ -52,8 +73,12 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
     - refuses an empty training set with one clear error before training.
 
     With ``num_workers=0`` a resumed run is identical to the uninterrupted
-    one. With workers the data order is still exact, but the workers'
-    augmentation RNGs restart with the resumed epoch (as in mmengine).
+    one. With workers the data order is still exact; the augmentations are
+    exact too with ``per_sample_seed=True``, which wraps the training set
+    in :class:`~mmmsf.datasets.PerSampleSeededDataset` (each sample's
+    augmentation drawn from its index, the epoch and the run's seed).
+    Without it the workers' augmentation RNGs restart with the resumed
+    epoch, as in mmengine.
     The number of processes may change between runs if the consumed samples
     are a whole number of new global batches (always at epoch ends).
 
@@ -66,16 +91,24 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         val_interval (int): Validation interval. Defaults to 1.
         dynamic_intervals (list[tuple[int, int]], optional): Milestones and
             validation intervals. Defaults to None.
+        per_sample_seed (bool): Seed each sample's augmentation from its
+            index, the epoch and the run's seed, so that a run resumed
+            mid-epoch with data-loading workers is exact. Defaults to False.
     """
 
-    def __init__(
-            self,
-            runner,
-            dataloader: Union[DataLoader, Dict],
-            max_epochs: int,
-            val_begin: int = 1,
-            val_interval: int = 1,
-            dynamic_intervals: Optional[List[Tuple[int, int]]] = None) -> None:
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, Dict],
+                 max_epochs: int,
+                 val_begin: int = 1,
+                 val_interval: int = 1,
+                 dynamic_intervals: Optional[List[Tuple[int, int]]] = None,
+                 per_sample_seed: bool = False) -> None:
+        self.per_sample_seed = per_sample_seed
+        if isinstance(dataloader, dict) and per_sample_seed:
+            dataloader = dict(dataloader,
+                              dataset=dict(type='PerSampleSeededDataset',
+                                           dataset=dataloader['dataset']))
         if isinstance(dataloader, dict):
             try:
                 dataloader = runner.build_dataloader(
@@ -94,6 +127,27 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
                          val_interval, dynamic_intervals)
         self._check_not_empty()
         self._resume_rng: Optional[dict] = None
+        if per_sample_seed:
+            self._tag_sampler(runner.seed)
+
+    def _tag_sampler(self, seed: int) -> None:
+        """Make the sampler yield the keys PerSampleSeededDataset seeds
+        from."""
+        from mmmsf.datasets import PerSampleSeededDataset
+        batch_sampler = self.dataloader.batch_sampler
+        if not isinstance(self.dataloader.dataset, PerSampleSeededDataset):
+            raise ValueError(
+                'ResumableEpochBasedTrainLoop: per_sample_seed=True needs '
+                'the training set wrapped in PerSampleSeededDataset; pass '
+                'the dataloader as a config dict (the loop wraps it) or wrap '
+                'it yourself.')
+        if not isinstance(batch_sampler, BatchSampler):
+            raise ValueError(
+                f'ResumableEpochBasedTrainLoop: per_sample_seed=True works '
+                f'with a `sampler` (e.g. DefaultSampler), not with the '
+                f'custom batch sampler {type(batch_sampler).__name__}.')
+        batch_sampler.sampler = _SeedTagged(batch_sampler.sampler, self,
+                                            int(seed))
 
     def _check_not_empty(self) -> None:
         dataset = self.dataloader.dataset
