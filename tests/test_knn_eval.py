@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from conftest import free_port
 from eval_helpers import (DEMO_CONFIG, KNN_SCRIPT, RENAMED, REPO_ROOT,
                           save_msf_checkpoint, save_renamed_checkpoint,
                           tiny_split)
@@ -128,8 +129,8 @@ def test_k_larger_than_train_set_is_skipped_with_note(features):
     assert len(notes) == 2 and all('130 training features' in n for n in notes)
 
 
-def _run(args, cwd):
-    env = dict(os.environ, PYTHON=sys.executable, PORT='0')
+def _run(args, cwd, port=0):
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(port))
     return subprocess.run(['bash', KNN_SCRIPT] + args,
                           cwd=cwd,
                           env=env,
@@ -168,6 +169,28 @@ def test_knn_eval_sh_end_to_end(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'Loading cached features' in proc.stdout + proc.stderr
     assert json.loads(open(out).read())['metrics'] == result['metrics']
+
+
+def test_knn_eval_two_processes_match_one(tmp_path):
+    """2 gloo processes (odd set sizes, so the sampler pads a rank): every
+    feature comes back once, in order, and the numbers are those of one
+    process."""
+    ckpt = str(tmp_path / 'msf.pth')
+    save_msf_checkpoint(ckpt)
+    options = (['--cfg-options'] +
+               tiny_split('knn_reference_dataloader', 121) +
+               tiny_split('knn_query_dataloader', 41) + ['--no-cache'])
+    results = []
+    for gpus in ('1', '2'):
+        out = str(tmp_path / f'{gpus}.json')
+        proc = _run([DEMO_CONFIG, ckpt, gpus] + options + ['--out', out],
+                    tmp_path,
+                    port=free_port())
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        results.append(json.loads(open(out).read()))
+    one, two = results
+    assert (two['num_train'], two['num_val']) == (121, 41)
+    assert two['metrics'] == one['metrics']
 
 
 def test_knn_eval_refuses_renamed_checkpoint(tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ import uuid
 import numpy as np
 import pytest
 import torch
+from conftest import free_port
 from eval_helpers import (LINEAR_CONFIG, LINEAR_SCRIPT, MSF_LINEAR_CONFIG,
                           RENAMED, save_msf_checkpoint,
                           save_renamed_checkpoint, tiny_split)
@@ -162,3 +163,36 @@ def test_linear_eval_sh_end_to_end(tmp_path):
     assert 'Loaded 120 tensors' in log
     assert 'statistics of 64 training samples' in log
     assert 'accuracy/top1' in log
+
+
+def _statistics_line(log: str) -> str:
+    lines = [ln for ln in log.splitlines() if 'statistics of' in ln]
+    assert len(lines) == 1, log[-3000:]
+    return lines[0].split('FeatureStatisticsHook:')[1]
+
+
+def test_linear_eval_sh_two_processes(tmp_path):
+    """2 gloo processes: the MSF-protocol statistics cover the whole
+    training set (gathered from both ranks), equal to one process's."""
+    ckpt = str(tmp_path / 'msf.pth')
+    save_msf_checkpoint(ckpt)
+    options = (tiny_split('train_dataloader', 64) +
+               tiny_split('val_dataloader', 33) +
+               ['train_dataloader.batch_size=16', 'train_cfg.max_epochs=1'])
+    logs = []
+    for gpus in ('1', '2'):
+        env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
+        (tmp_path / gpus).mkdir()
+        proc = subprocess.run(
+            ['bash', LINEAR_SCRIPT, MSF_LINEAR_CONFIG, ckpt, gpus] + options,
+            cwd=tmp_path / gpus,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300)
+        log = proc.stdout + proc.stderr
+        assert proc.returncode == 0, log[-3000:]
+        assert 'accuracy/top1' in log
+        logs.append(log)
+    assert 'statistics of 64 training samples' in logs[1]
+    assert _statistics_line(logs[1]) == _statistics_line(logs[0])

@@ -21,7 +21,7 @@ import time
 
 import torch
 from mmengine.config import Config
-from mmengine.dist import get_rank, init_dist, is_main_process
+from mmengine.dist import get_rank, init_dist, is_distributed, is_main_process
 from mmengine.logging import MMLogger, print_log
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, set_random_seed
@@ -30,7 +30,8 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 from mmmsf.evaluation import (extract_features, knn_benchmark,
                               load_backbone_checkpoint)
-from mmmsf.utils.config_utils import add_common_args, load_config
+from mmmsf.utils.config_utils import (add_common_args, destroy_process_group,
+                                      load_config)
 
 LOADER_KEYS = ('knn_reference_dataloader', 'knn_query_dataloader')
 
@@ -144,7 +145,8 @@ def main():
     if missing:
         raise KeyError(f'{args.config} has no {" / ".join(missing)}: add '
                        f'them or pass --data-config.')
-    if args.launcher != 'none':
+    if args.launcher != 'none' and not is_distributed():
+        # (without CUDA, load_config has joined the group with gloo)
         init_dist(args.launcher, **cfg.env_cfg.get('dist_cfg', {}))
     os.makedirs(cfg.work_dir, exist_ok=True)
     timestamp = time.strftime('%Y%m%d_%H%M%S', time.localtime())
@@ -170,7 +172,10 @@ def main():
         model = model.cuda(torch.cuda.current_device())
 
     feats = extract_or_load(cfg, args, model)
-    if get_rank() != 0:
+    del model
+    rank = get_rank()
+    destroy_process_group()  # every rank holds all features now
+    if rank != 0:
         return
     metrics, notes = knn_benchmark(feats['train_feats'],
                                    feats['train_labels'],
