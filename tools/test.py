@@ -7,6 +7,7 @@ Same flags as mmpretrain's ``tools/test.py``::
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
 """
 import argparse
+import faulthandler
 import os
 import os.path as osp
 import sys
@@ -30,6 +31,9 @@ def parse_args():
 
 
 def main():
+    # a crash in native code (e.g. a process-group teardown) still prints
+    # the Python stack of every thread
+    faulthandler.enable()
     args = parse_args()
     cfg = load_config(args)
     if cfg.get('test_dataloader') is None:

@@ -7,6 +7,7 @@ Same flags as mmpretrain's ``tools/train.py``::
     bash tools/dist_train.sh configs/msf_r50_8xb32_200e_in1k.py 8
 """
 import argparse
+import faulthandler
 import os
 import os.path as osp
 import sys
@@ -51,6 +52,9 @@ def parse_args():
 
 
 def main():
+    # a crash in native code (e.g. a process-group teardown) still prints
+    # the Python stack of every thread
+    faulthandler.enable()
     args = parse_args()
     cfg = load_config(args)
 
