@@ -7,7 +7,6 @@ Same flags as mmpretrain's ``tools/test.py``::
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
 """
 import argparse
-import faulthandler
 import os
 import os.path as osp
 import sys
@@ -16,7 +15,8 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmmsf.utils.config_utils import add_common_args  # noqa
-from mmmsf.utils.config_utils import destroy_process_group, load_config
+from mmmsf.utils.config_utils import (destroy_process_group,
+                                      enable_fault_handler, load_config)
 
 
 def parse_args():
@@ -31,9 +31,7 @@ def parse_args():
 
 
 def main():
-    # a crash in native code (e.g. a process-group teardown) still prints
-    # the Python stack of every thread
-    faulthandler.enable()
+    enable_fault_handler()
     args = parse_args()
     cfg = load_config(args)
     if cfg.get('test_dataloader') is None:

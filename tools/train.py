@@ -7,7 +7,6 @@ Same flags as mmpretrain's ``tools/train.py``::
     bash tools/dist_train.sh configs/msf_r50_8xb32_200e_in1k.py 8
 """
 import argparse
-import faulthandler
 import os
 import os.path as osp
 import sys
@@ -18,7 +17,8 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmmsf.utils.config_utils import add_common_args  # noqa
-from mmmsf.utils.config_utils import destroy_process_group, load_config
+from mmmsf.utils.config_utils import (destroy_process_group,
+                                      enable_fault_handler, load_config)
 
 
 def parse_args():
@@ -52,9 +52,7 @@ def parse_args():
 
 
 def main():
-    # a crash in native code (e.g. a process-group teardown) still prints
-    # the Python stack of every thread
-    faulthandler.enable()
+    enable_fault_handler()
     args = parse_args()
     cfg = load_config(args)
 

@@ -92,6 +92,21 @@ def init_cpu_process_group(cfg: Config) -> None:
         dist.init_process_group(backend=cfg.env_cfg.dist_cfg.backend)
 
 
+def enable_fault_handler() -> None:
+    """Print every thread's Python stack if native code crashes (e.g. an
+    abort in a process-group teardown).
+
+    A no-op where ``sys.stderr`` is not a real file (captured output).
+    """
+    import faulthandler
+    import io
+    import sys
+    try:
+        faulthandler.enable(file=sys.stderr)
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        pass
+
+
 def destroy_process_group(timeout_s: float = 300.) -> bool:
     """Leave the process group cleanly at the end of a run.
 
