@@ -141,28 +141,35 @@ def test_random_init_is_announced(tmp_path, capsys):
     assert 'NO pretrained weights' in capsys.readouterr().out
 
 
-def test_linear_eval_sh_end_to_end(tmp_path):
-    ckpt = str(tmp_path / 'msf.pth')
-    save_msf_checkpoint(ckpt)
+def _linear_eval_sh(ckpt: str, gpus: str, num_val: int, cwd) -> str:
+    """Run linear_eval.sh (MSF protocol, 64 train digits, 1 epoch) in
+    ``cwd``; returns its log."""
     options = (tiny_split('train_dataloader', 64) +
-               tiny_split('val_dataloader', 32) +
+               tiny_split('val_dataloader', num_val) +
                ['train_dataloader.batch_size=16', 'train_cfg.max_epochs=1'])
-    env = dict(os.environ, PYTHON=sys.executable)
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
     proc = subprocess.run(
-        ['bash', LINEAR_SCRIPT, MSF_LINEAR_CONFIG, ckpt, '1'] + options,
-        cwd=tmp_path,
+        ['bash', LINEAR_SCRIPT, MSF_LINEAR_CONFIG, ckpt, gpus] + options,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
         timeout=300)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-3000:]
+    assert 'accuracy/top1' in log
+    return log
+
+
+def test_linear_eval_sh_end_to_end(tmp_path):
+    ckpt = str(tmp_path / 'msf.pth')
+    save_msf_checkpoint(ckpt)
+    log = _linear_eval_sh(ckpt, '1', 32, tmp_path)
     work_dir = (tmp_path / 'work_dirs' / 'linear' /
                 'resnet18-w16_msf-linear-1xb128-steplr-10e_digits' / 'msf')
     assert (work_dir / 'epoch_1.pth').exists()
     assert 'Loaded 120 tensors' in log
     assert 'statistics of 64 training samples' in log
-    assert 'accuracy/top1' in log
 
 
 def _statistics_line(log: str) -> str:
@@ -176,23 +183,9 @@ def test_linear_eval_sh_two_processes(tmp_path):
     training set (gathered from both ranks), equal to one process's."""
     ckpt = str(tmp_path / 'msf.pth')
     save_msf_checkpoint(ckpt)
-    options = (tiny_split('train_dataloader', 64) +
-               tiny_split('val_dataloader', 33) +
-               ['train_dataloader.batch_size=16', 'train_cfg.max_epochs=1'])
     logs = []
     for gpus in ('1', '2'):
-        env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
         (tmp_path / gpus).mkdir()
-        proc = subprocess.run(
-            ['bash', LINEAR_SCRIPT, MSF_LINEAR_CONFIG, ckpt, gpus] + options,
-            cwd=tmp_path / gpus,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300)
-        log = proc.stdout + proc.stderr
-        assert proc.returncode == 0, log[-3000:]
-        assert 'accuracy/top1' in log
-        logs.append(log)
+        logs.append(_linear_eval_sh(ckpt, gpus, 33, tmp_path / gpus))
     assert 'statistics of 64 training samples' in logs[1]
     assert _statistics_line(logs[1]) == _statistics_line(logs[0])

@@ -3,6 +3,7 @@
 import json
 import os
 import os.path as osp
+import subprocess
 import sys
 from collections import defaultdict
 from typing import Dict, List
@@ -72,6 +73,19 @@ def train_env(**extra) -> dict:
     env.pop('MMMSF_TEST_BLOCK_AT_ITER', None)
     env.update({k: str(v) for k, v in extra.items()})
     return env
+
+
+def run_train(cfg: str, work_dir, *args, **env) -> subprocess.CompletedProcess:
+    """Run ``tools/train.py`` (one process) in a subprocess; ``env`` adds
+    environment variables. Output is captured."""
+    return subprocess.run(
+        [sys.executable, TRAIN, cfg, '--work-dir',
+         str(work_dir), *args],
+        cwd=REPO_ROOT,
+        env=train_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=300)
 
 
 def read_losses(work_dir) -> Dict[int, List[dict]]:

@@ -13,10 +13,10 @@ import torch
 sys.path.insert(0, osp.dirname(__file__))
 from conftest import free_port  # noqa: E402
 from reliability_utils import REPO_ROOT  # noqa: E402
-from reliability_utils import TRAIN  # noqa: E402
 from reliability_utils import assert_same_state  # noqa: E402
 from reliability_utils import max_loss_diff  # noqa: E402
 from reliability_utils import read_losses  # noqa: E402
+from reliability_utils import run_train  # noqa: E402
 from reliability_utils import train_env  # noqa: E402
 from reliability_utils import write_config  # noqa: E402
 
@@ -71,16 +71,7 @@ def test_resume_with_one_process_continues_the_global_bank(
     work = tmp_path / 'work'
     work.mkdir()
     shutil.copy(ref_dir / MID, work / MID)
-    proc = subprocess.run([
-        sys.executable, TRAIN, cfg, '--work-dir',
-        str(work), '--resume',
-        str(work / MID)
-    ],
-                          cwd=REPO_ROOT,
-                          env=train_env(),
-                          capture_output=True,
-                          text=True,
-                          timeout=300)
+    proc = run_train(cfg, work, '--resume', str(work / MID))
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = proc.stdout + proc.stderr
     assert 'saved by 2 process(es) and is resumed by 1' in log

@@ -7,7 +7,8 @@ tearing its group down can abort in C++ after all its work is done, which
 torchrun reports as a failed job. ``destroy_process_group`` frees the group
 while every rank is alive and makes the ranks leave together.
 """
-import socket
+import os.path as osp
+import sys
 import warnings
 from datetime import timedelta
 
@@ -17,11 +18,8 @@ import torch.multiprocessing as mp
 
 from mmmsf.utils.config_utils import destroy_process_group
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+sys.path.insert(0, osp.dirname(osp.dirname(__file__)))
+from conftest import free_port  # noqa: E402
 
 
 def _worker(rank: int, port: int, keep_model: bool, results) -> None:
@@ -46,7 +44,7 @@ def _run(keep_model: bool) -> dict:
     ctx = mp.get_context('spawn')
     results = ctx.SimpleQueue()
     mp.spawn(_worker,
-             args=(_free_port(), keep_model, results),
+             args=(free_port(), keep_model, results),
              nprocs=2,
              join=True)
     out = {}

@@ -17,22 +17,12 @@ from reliability_utils import TRAIN  # noqa: E402
 from reliability_utils import assert_same_state  # noqa: E402
 from reliability_utils import max_loss_diff  # noqa: E402
 from reliability_utils import read_losses  # noqa: E402
+from reliability_utils import run_train  # noqa: E402
 from reliability_utils import train_env  # noqa: E402
 from reliability_utils import write_config  # noqa: E402
 
 ITERS_PER_EPOCH = 4  # 64 samples, batch 16
 LAST = 'iter_12.pth'  # 3 epochs
-
-
-def _train(cfg, work_dir, *args, **env):
-    return subprocess.run(
-        [sys.executable, TRAIN, cfg, '--work-dir',
-         str(work_dir), *args],
-        cwd=REPO_ROOT,
-        env=train_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=300)
 
 
 def _start_and_wait(cfg, work_dir, block_at, block_seconds):
@@ -61,7 +51,7 @@ def reference(tmp_path_factory):
     """The uninterrupted run."""
     root = tmp_path_factory.mktemp('reference')
     cfg = write_config(root / 'cfg.py')
-    proc = _train(cfg, root / 'work')
+    proc = run_train(cfg, root / 'work')
     assert proc.returncode == 0, proc.stderr[-3000:]
     return cfg, root / 'work'
 
@@ -80,7 +70,7 @@ def test_sigkill_mid_epoch_then_resume_auto_is_exact(reference, tmp_path):
     assert osp.basename(last) == 'iter_3.pth'
     assert 3 % ITERS_PER_EPOCH != 0  # really mid-epoch
 
-    resumed = _train(cfg, work, '--resume', 'auto')
+    resumed = run_train(cfg, work, '--resume', 'auto')
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     log = resumed.stdout + resumed.stderr
     assert 'Resuming epoch 1 after 3 of its 4 iterations' in log
@@ -113,7 +103,7 @@ def test_sigterm_saves_checkpoint_and_resume_is_exact(reference, tmp_path):
     assert ckpt['meta']['iter'] == 5 and len(ckpt['rng_states']) == 1
     assert int(ckpt['state_dict']['memory.num_seen']) == 5 * 16
 
-    resumed = _train(cfg, work, '--resume', 'auto')
+    resumed = run_train(cfg, work, '--resume', 'auto')
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     ref, got = read_losses(ref_dir), read_losses(work)
     assert sorted(got) == list(range(1, 13))

@@ -5,19 +5,16 @@ the epoch and the run's seed, so a run resumed mid-epoch (whose workers
 restart) draws the crops of the uninterrupted run."""
 import os.path as osp
 import shutil
-import subprocess
 import sys
 
 import pytest
 import torch
 
 sys.path.insert(0, osp.dirname(__file__))
-from reliability_utils import REPO_ROOT  # noqa: E402
-from reliability_utils import TRAIN  # noqa: E402
 from reliability_utils import assert_same_state  # noqa: E402
 from reliability_utils import max_loss_diff  # noqa: E402
 from reliability_utils import read_losses  # noqa: E402
-from reliability_utils import train_env  # noqa: E402
+from reliability_utils import run_train  # noqa: E402
 from reliability_utils import write_config  # noqa: E402
 
 MID = 'iter_3.pth'  # epoch 1, after 3 of its 4 batches
@@ -29,16 +26,8 @@ train_cfg.update(per_sample_seed={seeded})
 
 
 def _train(cfg, work_dir, *args):
-    proc = subprocess.run(
-        [sys.executable, TRAIN, cfg, '--work-dir',
-         str(work_dir), *args],
-        cwd=REPO_ROOT,
-        env=train_env(),
-        capture_output=True,
-        text=True,
-        timeout=300)
+    proc = run_train(cfg, work_dir, *args)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc
 
 
 def _interrupted_vs_uninterrupted(root, seeded: bool):
