@@ -13,6 +13,7 @@ import sys
 
 from mmengine.device import (is_cuda_available, is_mlu_available,
                              is_npu_available)
+from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -31,6 +32,16 @@ def parse_args():
         const='auto',
         help='resume from the given checkpoint, or with no value (or "auto") '
         'from the latest checkpoint in the work dir')
+    parser.add_argument(
+        '--migrate-memory',
+        action='store_true',
+        help='resume/load a checkpoint whose memory bank has another size '
+        'or dtype, keeping its newest entries (CheckpointSafeRunner)')
+    parser.add_argument(
+        '--allow-partial-load',
+        action='store_true',
+        help='load what fits of a checkpoint that does not match the '
+        'model, warning for every skipped key (CheckpointSafeRunner)')
     parser.add_argument('--amp',
                         action='store_true',
                         help='enable automatic mixed precision')
@@ -70,6 +81,10 @@ def main():
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
+    for flag, key in ((args.migrate_memory, 'migrate_memory'),
+                      (args.allow_partial_load, 'allow_partial')):
+        if flag:
+            cfg.setdefault('load_checkpoint_cfg', {})[key] = True
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.auto_scale_lr:
@@ -83,7 +98,9 @@ def main():
         if args.no_persistent_workers:
             loader.persistent_workers = False
 
-    runner = Runner.from_cfg(cfg)
+    # a config's runner_type (CheckpointSafeRunner) as in mmpretrain
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
+        Runner.from_cfg(cfg)
     runner.train()
     del runner  # DDP holds the process group: free it while ranks live
     destroy_process_group()

@@ -3,6 +3,13 @@ _base_ = 'mmpretrain::_base_/default_runtime.py'
 
 custom_imports = dict(imports=['mmmsf'], allow_failed_imports=False)
 
+# strict resume/load_from, --resume auto past a truncated checkpoint
+runner_type = 'CheckpointSafeRunner'
+# opt-ins for a checkpoint that does not fit the model (--migrate-memory,
+# --allow-partial-load): keep the newest bank entries of another bank
+# size/dtype; skip (with a warning per key) what does not fit
+load_checkpoint_cfg = dict(migrate_memory=False, allow_partial=False)
+
 custom_hooks = [
     # validate the bank before step 1 and log its statistics
     dict(type='MemoryBankHook', interval=100),

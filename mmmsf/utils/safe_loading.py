@@ -15,10 +15,10 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint pickles something outside mmmsf's allow-list."""
 
 
-def load_checkpoint_safely(
-        filename: str,
-        map_location: Optional[Union[str, torch.device,
-                                     Callable]] = None) -> Any:
+def load_checkpoint_safely(filename: str,
+                           map_location: Optional[Union[str, torch.device,
+                                                        Callable]] = None,
+                           mmap: bool = False) -> Any:
     """``torch.load(filename, weights_only=True)`` with a clear refusal.
 
     ``weights_only=True`` is passed explicitly, so neither an old default
@@ -30,6 +30,10 @@ def load_checkpoint_safely(
         filename (str): Path of the checkpoint.
         map_location (str | torch.device | Callable, optional): As in
             :func:`torch.load`. Defaults to None.
+        mmap (bool): Map the file into memory instead of reading it: a
+            tensor is read from disk only when used, so taking the backbone
+            out of a checkpoint does not hold its memory bank in RAM.
+            Defaults to False.
 
     Returns:
         Any: The loaded checkpoint.
@@ -42,7 +46,8 @@ def load_checkpoint_safely(
     try:
         return torch.load(filename,
                           map_location=map_location,
-                          weights_only=True)
+                          weights_only=True,
+                          mmap=mmap)
     except pickle.UnpicklingError as err:
         found = _GLOBAL_RE.search(str(err))
         what = found.group(1) if found else str(err).splitlines()[0]
