@@ -18,10 +18,9 @@ from mmmsf.utils import load_checkpoint_safely
 from mmmsf.utils.model_converters import state_dict_mismatches
 
 
-def backbone_state_dict(
-        checkpoint: str,
-        prefix: Optional[str] = 'backbone.'
-) -> 'OrderedDict[str, torch.Tensor]':
+def backbone_state_dict(checkpoint: str,
+                        prefix: Optional[str] = 'backbone.',
+                        mmap: bool = True) -> 'OrderedDict[str, torch.Tensor]':
     """The backbone weights inside a checkpoint file.
 
     Understands the checkpoints of MSF and of mmpretrain / mmselfsup
@@ -37,11 +36,14 @@ def backbone_state_dict(
             it is None) the checkpoint is taken as a plain backbone state
             dict. Use ``'target_net.module.0.'`` for MSF's momentum
             backbone. Defaults to ``'backbone.'``.
+        mmap (bool): Map the file instead of reading it whole: the memory
+            bank (2 GB in the paper config) and the optimizer state are
+            never read. Defaults to True.
 
     Returns:
         OrderedDict[str, torch.Tensor]: The backbone's state dict.
     """
-    ckpt = load_checkpoint_safely(checkpoint, map_location='cpu')
+    ckpt = load_checkpoint_safely(checkpoint, map_location='cpu', mmap=mmap)
     state_dict = ckpt.get('state_dict', ckpt) if isinstance(ckpt,
                                                             dict) else None
     if not isinstance(state_dict, dict) or not all(

@@ -3,6 +3,7 @@
 import os.path as osp
 import pickle
 import re
+import zipfile
 from typing import Any, Callable, Optional, Union
 
 import torch
@@ -32,8 +33,9 @@ def load_checkpoint_safely(filename: str,
             :func:`torch.load`. Defaults to None.
         mmap (bool): Map the file into memory instead of reading it: a
             tensor is read from disk only when used, so taking the backbone
-            out of a checkpoint does not hold its memory bank in RAM.
-            Defaults to False.
+            out of a checkpoint does not hold its memory bank in RAM. Files
+            in torch's legacy (non-zip) format are read whole. Defaults to
+            False.
 
     Returns:
         Any: The loaded checkpoint.
@@ -43,6 +45,8 @@ def load_checkpoint_safely(filename: str,
             class) that is not allow-listed; the message names it and the
             file.
     """
+    if mmap and not zipfile.is_zipfile(filename):
+        mmap = False  # only torch's zip format can be mapped
     try:
         return torch.load(filename,
                           map_location=map_location,

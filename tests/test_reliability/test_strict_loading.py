@@ -46,10 +46,11 @@ def trained(tmp_path_factory):
     return cfg, root / 'work'
 
 
-def _runner(cfg_path, work_dir, resume=None, load_from=None, **options):
+def _runner(cfg_path, work_dir, resume=False, load_from=None, **options):
+    """A runner built in this process as tools/train.py builds it."""
     cfg = Config.fromfile(cfg_path)
     cfg.merge_from_dict(dict(work_dir=str(work_dir), **options))
-    cfg.resume, cfg.load_from = resume is not None, resume or load_from
+    cfg.resume, cfg.load_from = resume, load_from
     return RUNNERS.build(cfg) if 'runner_type' in cfg else \
         Runner.from_cfg(cfg)
 
@@ -62,7 +63,8 @@ def test_resume_with_another_bank_stops_before_step_one(trained, tmp_path):
     cfg, work = trained
     runner = _runner(cfg,
                      tmp_path,
-                     resume=str(work / 'iter_4.pth'),
+                     resume=True,
+                     load_from=str(work / 'iter_4.pth'),
                      **{
                          'model.memory.size': 256,
                          'train_cfg.max_epochs': 2
@@ -181,7 +183,7 @@ def test_inconsistent_bank_in_checkpoint_is_named(trained, tmp_path):
     ckpt['state_dict']['memory.num_seen'] = torch.tensor(40)  # ptr is 64
     bad = tmp_path / 'edited.pth'
     torch.save(ckpt, bad)
-    runner = _runner(cfg, tmp_path / 'run', resume=str(bad))
+    runner = _runner(cfg, tmp_path / 'run', resume=True, load_from=str(bad))
     with pytest.raises(CheckpointMismatchError) as err:
         runner.load_or_resume()
     assert str(bad) in str(err.value)
@@ -196,8 +198,7 @@ def test_resume_auto_skips_a_truncated_newest_checkpoint(trained, tmp_path):
     data = (tmp_path / 'iter_4.pth').read_bytes()
     (tmp_path / 'iter_4.pth').write_bytes(data[:len(data) // 2])
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_4.pth'))
-    runner = _runner(cfg, tmp_path, resume='auto')
-    runner._load_from = None  # --resume auto
+    runner = _runner(cfg, tmp_path, resume=True)  # --resume auto
     runner.load_or_resume()
     assert runner.iter == 2
     assert torch.equal(runner.model.memory.feats,

@@ -17,6 +17,7 @@ import torch
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmmsf.evaluation.checkpoint_loading import backbone_state_dict
+from mmmsf.utils import load_checkpoint_safely
 from mmmsf.utils.model_converters import (backbone_cfg_from_checkpoint,
                                           build_backbone, check_state_dict)
 
@@ -39,7 +40,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    ckpt = torch.load(args.checkpoint, map_location='cpu', weights_only=True)
+    # memory-mapped: the memory bank is never read into RAM
+    ckpt = load_checkpoint_safely(args.checkpoint, 'cpu', mmap=True)
     if args.config:
         from mmengine.config import Config
         backbone_cfg = Config.fromfile(args.config).model.backbone.to_dict()

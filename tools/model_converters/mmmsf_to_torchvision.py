@@ -18,6 +18,7 @@ import torch.nn.functional as F
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmmsf.evaluation.checkpoint_loading import backbone_state_dict
+from mmmsf.utils import load_checkpoint_safely
 from mmmsf.utils.model_converters import (backbone_cfg_from_checkpoint,
                                           build_backbone,
                                           torchvision_resnet_state_dict)
@@ -51,7 +52,8 @@ def verify(state_dict, arch, backbone_cfg, backbone_weights) -> float:
 
 def main():
     args = parse_args()
-    ckpt = torch.load(args.checkpoint, map_location='cpu', weights_only=True)
+    # memory-mapped: the memory bank is never read into RAM
+    ckpt = load_checkpoint_safely(args.checkpoint, 'cpu', mmap=True)
     backbone = backbone_state_dict(args.checkpoint, args.prefix)
     state_dict = torchvision_resnet_state_dict(backbone, args.arch)
     backbone_cfg = backbone_cfg_from_checkpoint(ckpt)
