@@ -4,9 +4,9 @@
 # momentum 0.9, weight decay 1e-4, cosine schedule, 200 epochs; queue
 # K = 65,536 keys of dim 128; InfoNCE temperature 0.2; key encoder
 # m = 0.999 (mmengine momentum 0.001); MLP projector 2048->2048->128.
-# CO2 (paper Sec. 3 and 4.1): L = L_ins + alpha * L_con with
+# CO2 (paper Sec. 3, the method): L = L_ins + alpha * L_con with
 # alpha = 10 and tau_con = 0.04. These two values are as recalled from the
-# paper's implementation details; the text of Sec. 4.1 could not be
+# paper's implementation details; its experiments section could not be
 # consulted when this config was written: check them before quoting
 # paper comparisons.
 _base_ = [

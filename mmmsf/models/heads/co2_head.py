@@ -14,8 +14,8 @@ class CO2Head(ContrastiveHead):
     <https://arxiv.org/abs/2010.02217>`_ (Wei et al., ICLR 2021).
 
     The InfoNCE part is mmpretrain's :class:`ContrastiveHead` (MoCo's loss,
-    the positive at index 0). The consistency term (Section 3, "Consistent
-    Contrast") compares two distributions over the ``K`` negatives
+    the positive at index 0). The consistency term (Section 3 of the paper,
+    the method) compares two distributions over the ``K`` negatives
     ``n_1..n_K`` of the queue, the positive left out: the query's
 
     .. math::
