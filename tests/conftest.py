@@ -10,6 +10,9 @@ import mmmsf  # noqa: F401  (registers modules and the checkpoint allow-list)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO_CONFIG = osp.join(REPO_ROOT, 'configs', 'msf_digits_cpu_demo.py')
+# the CO2 twin of the demo (MoCo v2 + consistency on the same bank)
+CO2_DEMO_CONFIG = osp.join(REPO_ROOT, 'configs', 'co2',
+                           'co2_resnet18-w16_1xb128-coslr-30e_digits.py')
 
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)

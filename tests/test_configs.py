@@ -75,3 +75,32 @@ def test_view_mode_variants(mode):
                     f'msf{suffix}_resnet50_8xb32-coslr-200e_in1k.py')
     views = Config.fromfile(path).train_dataloader.dataset.pipeline[1]
     assert views.view_mode == mode
+
+
+def test_co2_recipe_is_mocov2_plus_consistency():
+    root = osp.join(REPO_ROOT, 'configs', 'co2')
+    cfg = Config.fromfile(
+        osp.join(root, 'co2_resnet50_8xb32-coslr-200e_in1k.py'))
+    model = cfg.model
+    assert model.type == 'CO2' and model.momentum == 0.001  # m = 0.999
+    assert (model.memory.size, model.memory.dim) == (65536, 128)
+    assert (model.neck.type, model.neck.in_channels, model.neck.hid_channels,
+            model.neck.out_channels) == ('MoCoV2Neck', 2048, 2048, 128)
+    assert model.head.temperature == 0.2 and model.head.alpha > 0
+    optim = cfg.optim_wrapper.optimizer
+    assert (optim.type, optim.lr, optim.momentum,
+            optim.weight_decay) == ('SGD', 0.03, 0.9, 1e-4)
+    assert cfg.auto_scale_lr.base_batch_size == 256
+    assert cfg.train_dataloader.batch_size == 32
+    assert cfg.train_cfg.max_epochs == 200
+    views = cfg.train_dataloader.dataset.pipeline[1]
+    assert views.type == 'MultiView' and views.num_views == 2
+    # MoCo v2 baselines: the same configs with the consistency term off
+    for name in ('mocov2_resnet50_8xb32-coslr-200e_in1k.py',
+                 'mocov2_resnet18-w16_1xb128-coslr-30e_digits.py'):
+        moco = Config.fromfile(osp.join(root, name))
+        twin = Config.fromfile(osp.join(root, name.replace('mocov2', 'co2')))
+        assert moco.model.head.alpha == 0.0
+        moco.model.head.alpha = twin.model.head.alpha
+        assert moco.model == twin.model
+        assert moco.train_dataloader == twin.train_dataloader

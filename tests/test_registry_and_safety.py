@@ -16,7 +16,7 @@ import mmselfsup.models  # noqa: F401
 import mmmsf  # noqa: F401
 from mmpretrain.registry import HOOKS as PRE_HOOKS, MODELS as PRE_MODELS
 from mmselfsup.registry import MODELS as SSL_MODELS
-for name in ('MSF', 'MeanShiftHead', 'MemoryBank'):
+for name in ('MSF', 'MeanShiftHead', 'MemoryBank', 'CO2', 'CO2Head'):
     assert name in PRE_MODELS.module_dict, name
     assert name not in SSL_MODELS.module_dict, name
 assert 'MemoryBankHook' in PRE_HOOKS.module_dict

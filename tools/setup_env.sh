@@ -22,6 +22,10 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
         -c "$ROOT/requirements/constraints.txt" 2>&1 \
         | { grep -v "is ignored: it is neither a file nor a directory" || true; }
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+        --no-deps -r "$ROOT/requirements/tests_nodeps.txt" \
+        -c "$ROOT/requirements/constraints.txt" 2>&1 \
+        | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
         --no-deps --no-build-isolation -e "$ROOT" 2>&1 \
         | { grep -v "is ignored: it is neither a file nor a directory" || true; }
     echo "$WANT" > "$STAMP"

@@ -5,18 +5,22 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
 import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(__file__)))
-from conftest import DEMO_CONFIG, REPO_ROOT, free_port  # noqa: E402
+from conftest import free_port  # noqa: E402
+from conftest import CO2_DEMO_CONFIG, DEMO_CONFIG, REPO_ROOT  # noqa: E402
 
 BATCH = 8  # per rank
 
 
-def test_two_process_bank_is_global_and_identical(tmp_path):
+@pytest.mark.parametrize('config', [DEMO_CONFIG, CO2_DEMO_CONFIG],
+                         ids=['msf', 'co2'])
+def test_two_process_bank_is_global_and_identical(tmp_path, config):
     cfg = tmp_path / 'ddp_cfg.py'
     cfg.write_text(f"""
-_base_ = '{DEMO_CONFIG}'
+_base_ = '{config}'
 custom_imports = dict(
     imports=['mmmsf', 'bank_probe'], allow_failed_imports=False)
 custom_hooks = [

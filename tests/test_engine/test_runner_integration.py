@@ -15,7 +15,8 @@ from mmengine.runner import Runner
 from mmmsf.utils import get_ori_model
 
 sys.path.insert(0, osp.dirname(osp.dirname(__file__)))
-from conftest import DEMO_CONFIG, REPO_ROOT, tiny_cfg_options  # noqa: E402
+from conftest import tiny_cfg_options  # noqa: E402
+from conftest import CO2_DEMO_CONFIG, DEMO_CONFIG, REPO_ROOT  # noqa: E402
 
 
 def _cfg(work_dir, **extra):
@@ -111,7 +112,9 @@ def test_warm_start_fills_bank_with_real_embeddings(tmp_path):
     assert scalars['msf/bank_fill'].current() == 1.0
 
 
-def test_config_runs_under_mmpretrain_own_train_tool(tmp_path):
+@pytest.mark.parametrize('config', [DEMO_CONFIG, CO2_DEMO_CONFIG],
+                         ids=['msf', 'co2'])
+def test_config_runs_under_mmpretrain_own_train_tool(tmp_path, config):
     import mmpretrain
     tool = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'tools',
                     'train.py')
@@ -121,14 +124,14 @@ def test_config_runs_under_mmpretrain_own_train_tool(tmp_path):
         f'{k}={v}' for k, v in opts.items() if not isinstance(v, (list, dict))
     ]
     # keep the config's own hooks, on small k-NN sets
-    hooks = [h['type'] for h in Config.fromfile(DEMO_CONFIG).custom_hooks]
+    hooks = [h['type'] for h in Config.fromfile(config).custom_hooks]
     knn = hooks.index('KNNMonitorHook')
     overrides += [
         f'custom_hooks.{knn}.reference_dataloader.dataset.indices=64',
         f'custom_hooks.{knn}.query_dataloader.dataset.indices=32',
     ]
     proc = subprocess.run([
-        sys.executable, tool, DEMO_CONFIG, '--work-dir',
+        sys.executable, tool, config, '--work-dir',
         str(tmp_path), '--cfg-options', *overrides
     ],
                           cwd=REPO_ROOT,

@@ -12,7 +12,7 @@ import torch
 from mmengine.config import Config
 
 sys.path.insert(0, osp.dirname(osp.dirname(__file__)))
-from conftest import DEMO_CONFIG, REPO_ROOT  # noqa: E402
+from conftest import CO2_DEMO_CONFIG, DEMO_CONFIG, REPO_ROOT  # noqa: E402,F401
 
 TRAIN = osp.join(REPO_ROOT, 'tools', 'train.py')
 TEST_DATA = osp.join(REPO_ROOT, 'tests', 'data')
@@ -32,16 +32,18 @@ def write_config(path,
                  num_samples: int = 64,
                  max_epochs: int = 3,
                  ckpt_interval: int = 3,
-                 extra: str = '') -> str:
-    """A config file: the CPU demo shrunk, deterministic, checkpointing
-    every ``ckpt_interval`` iterations, with the reliability hooks.
+                 extra: str = '',
+                 base: str = DEMO_CONFIG) -> str:
+    """A config file: the CPU demo (or another digits config, ``base``)
+    shrunk, deterministic, checkpointing every ``ckpt_interval``
+    iterations, with the reliability hooks.
 
-    The demo config is frozen into ``demo_frozen.py`` next to ``path`` once,
+    The base config is frozen into ``demo_frozen.py`` next to ``path`` once,
     so runs compared with each other use the same settings even if the demo
     is edited meanwhile."""
     frozen = osp.join(osp.dirname(str(path)), 'demo_frozen.py')
     if not osp.exists(frozen):
-        Config.fromfile(DEMO_CONFIG).dump(frozen)
+        Config.fromfile(base).dump(frozen)
     path.write_text(f"""
 _base_ = {frozen!r}
 custom_imports = dict(

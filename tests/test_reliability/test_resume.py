@@ -12,6 +12,7 @@ import pytest
 import torch
 
 sys.path.insert(0, osp.dirname(__file__))
+from reliability_utils import CO2_DEMO_CONFIG  # noqa: E402
 from reliability_utils import REPO_ROOT  # noqa: E402
 from reliability_utils import TRAIN  # noqa: E402
 from reliability_utils import assert_same_state  # noqa: E402
@@ -46,18 +47,30 @@ def _start_and_wait(cfg, work_dir, block_at, block_seconds):
     return proc
 
 
-@pytest.fixture(scope='module')
-def reference(tmp_path_factory):
-    """The uninterrupted run."""
+def _uninterrupted(tmp_path_factory, **kwargs):
     root = tmp_path_factory.mktemp('reference')
-    cfg = write_config(root / 'cfg.py')
+    cfg = write_config(root / 'cfg.py', **kwargs)
     proc = run_train(cfg, root / 'work')
     assert proc.returncode == 0, proc.stderr[-3000:]
     return cfg, root / 'work'
 
 
-def test_sigkill_mid_epoch_then_resume_auto_is_exact(reference, tmp_path):
-    cfg, ref_dir = reference
+@pytest.fixture(scope='module')
+def reference(tmp_path_factory):
+    """The uninterrupted run (MSF)."""
+    return _uninterrupted(tmp_path_factory)
+
+
+@pytest.fixture(scope='module')
+def co2_reference(tmp_path_factory):
+    """The uninterrupted run of CO2 on the same bank and data."""
+    return _uninterrupted(tmp_path_factory, base=CO2_DEMO_CONFIG)
+
+
+@pytest.mark.parametrize('ref', ['reference', 'co2_reference'],
+                         ids=['msf', 'co2'])
+def test_sigkill_mid_epoch_then_resume_auto_is_exact(ref, request, tmp_path):
+    cfg, ref_dir = request.getfixturevalue(ref)
     work = tmp_path / 'work'
     work.mkdir()
     # checkpoints every 3 iterations; stall before iteration 5, i.e. after

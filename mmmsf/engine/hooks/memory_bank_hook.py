@@ -13,19 +13,20 @@ from mmmsf.utils import get_ori_model
 
 @HOOKS.register_module()
 class MemoryBankHook(Hook):
-    """Validate, warm-start and monitor the memory bank of MSF.
+    """Validate, warm-start and monitor the memory bank of MSF or CO2.
 
     - ``before_train``: checks the bank against the real global batch
-      (per-GPU batch x world size) and ``topk`` and stops with one clear
-      error before any step is taken. Optionally fills the bank with real
+      (per-GPU batch x world size) and, for MSF, ``topk`` and stops with one
+      clear error before any step is taken. Optionally fills the bank with real
       target embeddings of the training set (``warm_start``) instead of the
       random unit vectors it starts with; resumed runs keep their bank.
     - ``after_train_iter``: every ``interval`` iterations logs, under the
       ``msf/`` prefix, the bank fill ratio, the running mean purity, the
       mean distance ``2 - 2 cos`` of the newest targets to their ``topk``
-      nearest *other* entries, and the per-dimension std of the stored
-      embeddings (``1/sqrt(dim)`` is a uniform spread; it falls towards 0
-      when the representation collapses). Scalars go to the message hub and
+      nearest *other* entries (the nearest one for CO2), and the
+      per-dimension std of the stored embeddings (``1/sqrt(dim)`` is a
+      uniform spread; it falls towards 0 when the representation
+      collapses). Scalars go to the message hub and
       every visualizer backend (TensorBoard, W&B, ...).
 
     The hook reads state only; the bank lives in the model's state dict.
@@ -57,8 +58,8 @@ class MemoryBankHook(Hook):
         if not hasattr(model, 'memory') or not hasattr(model, 'head'):
             raise TypeError(
                 f'MemoryBankHook needs a model with a memory bank (such as '
-                f'MSF), got {type(model).__name__}; remove the hook from '
-                f'`custom_hooks`.')
+                f'MSF or CO2), got {type(model).__name__}; remove the hook '
+                f'from `custom_hooks`.')
         return model
 
     def before_train(self, runner) -> None:
@@ -68,15 +69,15 @@ class MemoryBankHook(Hook):
         batch_size = runner.train_dataloader.batch_size
         world_size = get_world_size()
         memory.check_batch(batch_size * world_size)
-        if model.head.topk > memory.size:
-            raise ValueError(
-                f'MemoryBankHook: topk={model.head.topk} is larger than the '
-                f'memory bank (size={memory.size}).')
+        topk = getattr(model.head, 'topk', None)  # MSF only
+        if topk is not None and topk > memory.size:
+            raise ValueError(f'MemoryBankHook: topk={topk} is larger than the '
+                             f'memory bank (size={memory.size}).')
         print_log(
-            f'MSF memory bank: {memory.size} x {memory.dim} '
-            f'({memory.feats.dtype}), global batch {batch_size} x '
-            f'{world_size} = {batch_size * world_size}, topk '
-            f'{model.head.topk}, filled {memory.fill_ratio:.1%}.',
+            f'{type(model).__name__} memory bank: {memory.size} x '
+            f'{memory.dim} ({memory.feats.dtype}), global batch '
+            f'{batch_size} x {world_size} = {batch_size * world_size}, '
+            f'topk {topk}, filled {memory.fill_ratio:.1%}.',
             logger='current')
         if self.warm_start and runner.iter == 0 and memory.num_seen == 0:
             self._fill(runner, model)
@@ -127,7 +128,7 @@ class MemoryBankHook(Hook):
         """
         model = self._get_msf(runner)
         memory = model.memory
-        k = model.head.topk
+        k = getattr(model.head, 'topk', 1)
         stats = {'msf/bank_fill': memory.fill_ratio}
         filled = min(int(memory.num_seen), memory.size)
         if filled > 0:

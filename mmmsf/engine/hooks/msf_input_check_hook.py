@@ -7,9 +7,10 @@ from mmmsf.utils.rng_state import get_rng_state, set_rng_state
 
 @HOOKS.register_module()
 class MSFInputCheckHook(Hook):
-    """Check before step 1 that the train pipeline gives MSF two views.
+    """Check before step 1 that the train pipeline gives two views.
 
-    MSF needs ``[online_view, target_view]`` for every image. A pipeline
+    MSF needs ``[online_view, target_view]`` for every image, CO2
+    ``[query_view, key_view]``. A pipeline
     without :class:`MeanShiftViews` (or with another number of views) would
     otherwise fail only inside the first training step. This hook loads the
     first training sample once, with the RNG states saved and restored
@@ -33,7 +34,8 @@ class MSFInputCheckHook(Hook):
             raise ValueError(
                 f'MSFInputCheckHook: the train pipeline yields {num} '
                 f'view(s) per image but MSF needs exactly 2 ([online, '
-                f'target]); build `train_dataloader.dataset.pipeline` with '
+                f'target]; CO2 [query, key]); build '
+                f'`train_dataloader.dataset.pipeline` with '
                 f"dict(type='MeanShiftViews', weak=..., strong=..., "
-                f"view_mode='w/s') (or MultiView with num_views=[1, 1]) "
-                f'before PackInputs.')
+                f"view_mode='w/s') for MSF, or MultiView with "
+                f'num_views=2 for CO2, before PackInputs.')

@@ -1,4 +1,5 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
+from .co2 import CO2
 from .msf import MSF
 
-__all__ = ['MSF']
+__all__ = ['MSF', 'CO2']
