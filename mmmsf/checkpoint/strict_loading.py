@@ -144,27 +144,24 @@ def prepare_state_dict(
         except ValueError as err:
             problems.append(str(err))
             skip.extend(k for k in keys if k in state_dict)
-    expected = expected_state(model)
+    expected = {
+        k: v
+        for k, v in expected_state(model).items() if k not in bank_keys
+    }
     others = {k: v for k, v in state_dict.items() if k not in bank_keys}
-    mismatches = state_dict_mismatches(
-        {
-            k: v
-            for k, v in expected.items() if k not in bank_keys
-        }, others)
+    mismatches = state_dict_mismatches(expected, others)
     if mismatches:
+        differ = [
+            k for k in others
+            if k not in expected or others[k].shape != expected[k].shape
+        ]
         settings = sorted({
             _setting(k)
-            for k in set(expected) ^ set(others) | {
-                k
-                for k in others
-                if k in expected and others[k].shape != expected[k].shape
-            }
+            for k in differ + [k for k in expected if k not in others]
         })
         problems.append('; '.join(mismatches) +
                         f'. Settings behind them: {", ".join(settings)}.')
-        skip.extend(
-            k for k in others
-            if k not in expected or others[k].shape != expected[k].shape)
+        skip.extend(differ)
     if not problems:
         return state_dict
     if not allow_partial:
@@ -178,7 +175,7 @@ def prepare_state_dict(
         _warn(f'{source}: partial load skips {key} (the model keeps its '
               f'own value).')
         del state_dict[key]
-    for key in sorted(set(expected) - set(state_dict) - set(skip)):
+    for key in sorted(set(expected) - set(state_dict)):
         _warn(f'{source}: partial load leaves {key} as initialised '
               f'(not in the checkpoint).')
     return state_dict
