@@ -16,6 +16,10 @@ from conftest import REPO_ROOT  # noqa: E402
 
 R18_CONFIG = osp.join(REPO_ROOT, 'configs', 'msf',
                       'msf_resnet18_8xb32-coslr-200e_in1k.py')
+R50_CONFIG = osp.join(REPO_ROOT, 'configs', 'msf',
+                      'msf_resnet50_8xb32-coslr-200e_in1k.py')
+# the config each official architecture imports into
+OFFICIAL_CONFIGS = {'resnet18': R18_CONFIG, 'resnet50': R50_CONFIG}
 TOOLS = osp.join(REPO_ROOT, 'tools', 'model_converters')
 BANK = 64
 
@@ -45,30 +49,44 @@ def _msf_checkpoint(path):
     return model
 
 
-def _official_layout(model):
-    """Write MSF's weights in the official code's key layout (by hand)."""
-    mlp = {'fc0': '0', 'bn0': '1', 'fc1': '3'}
+def _official_mlp(in_dim, hidden_dim, out_dim):
+    """``get_mlp`` of the official train_msf.py."""
+    return torch.nn.Sequential(torch.nn.Linear(in_dim, hidden_dim),
+                               torch.nn.BatchNorm1d(hidden_dim),
+                               torch.nn.ReLU(inplace=True),
+                               torch.nn.Linear(hidden_dim, out_dim))
 
-    def rename(prefix, key):
-        layer, _, param = key.partition('.')
-        return f'{prefix}.{mlp[layer]}.{param}'
 
-    out = {}
-    for k, v in model.state_dict().items():
-        if k.startswith('backbone.'):
-            out['encoder_q.module.' + k[9:]] = v
-        elif k.startswith('neck.'):
-            out[rename('encoder_q.module.fc', k[5:])] = v
-        elif k.startswith('target_net.module.0.'):
-            out['encoder_t.module.' + k[20:]] = v
-        elif k.startswith('target_net.module.1.'):
-            out[rename('encoder_t.module.fc', k[20:])] = v
-        elif k.startswith('head.predictor.'):
-            out[rename('predict_q.module', k[15:])] = v
-    out['queue'] = model.memory.feats.clone()
-    out['labels'] = torch.arange(BANK) % 10
-    out['queue_ptr'] = torch.tensor([8])
-    return out
+def _official_msf(arch):
+    """A model with the layout of the official ``MeanShift`` module.
+
+    Written from github.com/UMBCvision/MSF (train_msf.py), independently of
+    mmmsf: torchvision ResNets whose ``fc`` is the projection MLP (hidden =
+    2 x feature width, output = width / 4), a prediction MLP, each behind
+    DataParallel as ``data_parallel()`` leaves them, and the
+    ``queue`` / ``labels`` / ``queue_ptr`` buffers. Random weights, the
+    target differing from the online encoder (as after training), and
+    non-trivial BN statistics.
+    """
+    official = torch.nn.Module()
+    for name in ('encoder_q', 'encoder_t'):
+        net = getattr(torchvision.models, arch)()
+        feat_dim = net.fc.in_features
+        net.fc = _official_mlp(feat_dim, 2 * feat_dim, feat_dim // 4)
+        setattr(official, name, torch.nn.DataParallel(net))
+    official.predict_q = torch.nn.DataParallel(
+        _official_mlp(feat_dim // 4, 2 * feat_dim, feat_dim // 4))
+    queue = torch.nn.functional.normalize(torch.randn(BANK, feat_dim // 4))
+    official.register_buffer('queue', queue)
+    labels = torch.arange(BANK) % 10
+    labels[-8:] = -1  # the last 8 slots were never written
+    official.register_buffer('labels', labels)
+    official.register_buffer('queue_ptr', torch.tensor([BANK - 8]))
+    with torch.no_grad():
+        for name, buf in official.named_buffers():
+            if 'running' in name:
+                buf.uniform_(0.5, 1.5)
+    return official
 
 
 @torch.no_grad()
@@ -114,44 +132,50 @@ def test_torchvision_export_reproduces_features(tmp_path):
                           atol=1e-5)
 
 
-def test_official_import_round_trip(tmp_path):
-    model = _msf_checkpoint(tmp_path / 'msf.pth')
-    official = _official_layout(model)
+@pytest.mark.parametrize('arch', sorted(OFFICIAL_CONFIGS))
+def test_official_import_round_trip(tmp_path, arch):
+    """An official-layout checkpoint imports strictly into the config of
+    its architecture and computes what the official modules compute."""
+    official = _official_msf(arch)
     torch.save(
-        dict(opt=argparse.Namespace(arch='resnet18', topk=10),
-             state_dict=official,
+        dict(opt=argparse.Namespace(arch=arch, topk=10),
+             state_dict=official.state_dict(),
              epoch=200), tmp_path / 'official.pth')
     proc = _run('official_msf_to_mmmsf.py', tmp_path / 'official.pth',
-                tmp_path / 'imported.pth', '--config', R18_CONFIG)
+                tmp_path / 'imported.pth', '--config', OFFICIAL_CONFIGS[arch])
     assert proc.returncode == 0, proc.stderr[-2000:]
     imported = torch.load(tmp_path / 'imported.pth', weights_only=True)
     state = imported['state_dict']
-    for k, v in model.state_dict().items():
-        if k.startswith('memory.') or k == 'target_net.steps':
-            continue
-        assert torch.equal(state[k], v), k
-    assert torch.equal(state['memory.feats'], official['queue'])
-    assert int(state['memory.ptr']) == 8
-    assert int(state['memory.num_seen']) == BANK
+    assert torch.equal(state['memory.feats'], official.queue)
+    assert int(state['memory.ptr']) == BANK - 8
+    assert int(state['memory.num_seen']) == BANK - 8
 
-    # official -> mmmsf -> torchvision: same features as the official
-    # encoder_q trunk loaded into torchvision directly
-    proc = _run('mmmsf_to_torchvision.py', tmp_path / 'imported.pth',
-                tmp_path / 'tv.pth', '--arch', 'resnet18')
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    direct = torchvision.models.resnet18()
-    direct.fc = torch.nn.Identity()
-    direct.load_state_dict({
-        k[len('encoder_q.module.'):]: v
-        for k, v in official.items()
-        if k.startswith('encoder_q.module.') and '.fc.' not in k
-    })
-    exported = torchvision.models.resnet18()
-    exported.fc = torch.nn.Identity()
-    exported.load_state_dict(torch.load(tmp_path / 'tv.pth',
-                                        weights_only=True))
+    # strictly into a model built from the config, then the same outputs
+    # as the official encoders and predictor
+    cfg = Config.fromfile(OFFICIAL_CONFIGS[arch])
+    cfg.model.memory.size = BANK
+    model = MODELS.build(cfg.model)
+    model.load_state_dict(state, strict=True)
+    model.eval()
+    official.eval()
     x = torch.randn(2, 3, 64, 64)
-    assert torch.allclose(_features(direct, x), _features(exported, x))
+    with torch.no_grad():
+        trunk = _features(model.backbone, x)
+        online = model.neck(model.backbone(x))[0]
+        target = model.target_net.module(x)[0]
+        pred = model.head.predictor([online])[0]
+        fc = official.encoder_q.module.fc
+        official.encoder_q.module.fc = torch.nn.Identity()
+        official_trunk = official.encoder_q(x)
+        official.encoder_q.module.fc = fc
+        official_online = official.encoder_q(x)
+        official_target = official.encoder_t(x)
+        official_pred = official.predict_q(official_online)
+    feat = official_trunk.shape[1]
+    assert online.shape == (2, feat // 4)  # official: out = width / 4
+    for ours, theirs in ((trunk, official_trunk), (online, official_online),
+                         (target, official_target), (pred, official_pred)):
+        assert torch.allclose(ours, theirs, atol=1e-5)
 
 
 @pytest.mark.parametrize('tool', [
@@ -159,9 +183,9 @@ def test_official_import_round_trip(tmp_path):
     'mmmsf_to_torchvision.py'
 ])
 def test_renamed_key_fails_naming_it(tmp_path, tool):
-    model = _msf_checkpoint(tmp_path / 'msf.pth')
+    _msf_checkpoint(tmp_path / 'msf.pth')
     if tool == 'official_msf_to_mmmsf.py':
-        state = _official_layout(model)
+        state = _official_msf('resnet18').state_dict()
         state['encoder_q.module.layer1.0.conv_one.weight'] = state.pop(
             'encoder_q.module.layer1.0.conv1.weight')
         torch.save(dict(state_dict=state), tmp_path / 'in.pth')
@@ -180,4 +204,26 @@ def test_renamed_key_fails_naming_it(tmp_path, tool):
     assert proc.returncode != 0
     for name in names:
         assert name in proc.stderr, proc.stderr[-2000:]
+    assert not (tmp_path / 'out.pth').exists()
+
+
+def test_official_resnet18_refused_by_other_mlp_widths(tmp_path):
+    """The widths the ResNet-18 config had before (projector
+    512->4096->512) cannot take an official ResNet-18 checkpoint."""
+    torch.save(dict(state_dict=_official_msf('resnet18').state_dict()),
+               tmp_path / 'official.pth')
+    config = tmp_path / 'wide_r18.py'
+    config.write_text(
+        f'_base_ = {R18_CONFIG!r}\n'
+        'model = dict(neck=dict(hid_channels=4096, out_channels=512),\n'
+        '             head=dict(predictor=dict(in_channels=512,\n'
+        '                                      hid_channels=4096,\n'
+        '                                      out_channels=512)),\n'
+        '             memory=dict(dim=512))\n')
+    proc = _run('official_msf_to_mmmsf.py', tmp_path / 'official.pth',
+                tmp_path / 'out.pth', '--config', config)
+    assert proc.returncode != 0
+    assert 'shape mismatches' in proc.stderr, proc.stderr[-2000:]
+    assert 'neck.fc0.weight ((1024, 512) in checkpoint, (4096, 512) in ' \
+        'model)' in proc.stderr, proc.stderr[-2000:]
     assert not (tmp_path / 'out.pth').exists()
