@@ -1,6 +1,8 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 """Converters: backbone extraction, torchvision export, official import."""
 import argparse
+import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -9,17 +11,22 @@ import pytest
 import torch
 import torchvision
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
 from mmpretrain.registry import MODELS
 
 sys.path.insert(0, osp.dirname(__file__))
-from conftest import REPO_ROOT  # noqa: E402
+from conftest import REPO_ROOT, free_port  # noqa: E402
+from eval_helpers import KNN_SCRIPT, LINEAR_SCRIPT  # noqa: E402
+from tiny_imagenet import make_tiny_imagenet  # noqa: E402
 
 R18_CONFIG = osp.join(REPO_ROOT, 'configs', 'msf',
                       'msf_resnet18_8xb32-coslr-200e_in1k.py')
-R50_CONFIG = osp.join(REPO_ROOT, 'configs', 'msf',
-                      'msf_resnet50_8xb32-coslr-200e_in1k.py')
+# the released official ResNet-50 (k = 10, bank 1,024,000)
+RELEASED_CONFIG = osp.join(REPO_ROOT, 'configs', 'msf',
+                           'msf_resnet50-k10_8xb32-coslr-200e_in1k.py')
 # the config each official architecture imports into
-OFFICIAL_CONFIGS = {'resnet18': R18_CONFIG, 'resnet50': R50_CONFIG}
+OFFICIAL_CONFIGS = {'resnet18': R18_CONFIG, 'resnet50': RELEASED_CONFIG}
 TOOLS = osp.join(REPO_ROOT, 'tools', 'model_converters')
 BANK = 64
 
@@ -90,6 +97,17 @@ def _official_msf(arch):
 
 
 @torch.no_grad()
+def _official_trunk(official, x):
+    """Pooled features of the official online ResNet (without its MLP)."""
+    fc = official.encoder_q.module.fc
+    official.encoder_q.module.fc = torch.nn.Identity()
+    try:
+        return official.encoder_q(x)
+    finally:
+        official.encoder_q.module.fc = fc
+
+
+@torch.no_grad()
 def _features(backbone, x):
     backbone.eval()
     out = backbone(x)
@@ -132,20 +150,49 @@ def test_torchvision_export_reproduces_features(tmp_path):
                           atol=1e-5)
 
 
+def _official_options(config, **changes):
+    """The ``opt`` the official train_msf.py saves, for ``config``."""
+    cfg = Config.fromfile(config).model
+    opt = dict(arch=f'resnet{cfg.backbone.depth}',
+               topk=cfg.head.topk,
+               mem_bank_size=cfg.memory.size,
+               momentum=0.99,
+               augmentation='weak/strong',
+               epochs=200)
+    opt.update(changes)
+    return argparse.Namespace(**opt)
+
+
+@pytest.fixture(scope='module')
+def official_import(tmp_path_factory):
+    """``import_(arch)``: an official-layout checkpoint of ``arch`` and
+    its import into ``OFFICIAL_CONFIGS[arch]``, made once per module."""
+    done = {}
+
+    def import_(arch):
+        if arch not in done:
+            tmp_path = tmp_path_factory.mktemp(arch)
+            official = _official_msf(arch)
+            torch.save(
+                dict(opt=_official_options(OFFICIAL_CONFIGS[arch]),
+                     state_dict=official.state_dict(),
+                     epoch=200), tmp_path / 'official.pth')
+            proc = _run('official_msf_to_mmmsf.py', tmp_path / 'official.pth',
+                        tmp_path / 'imported.pth', '--config',
+                        OFFICIAL_CONFIGS[arch])
+            assert proc.returncode == 0, proc.stderr[-2000:]
+            done[arch] = official, tmp_path / 'imported.pth'
+        return done[arch]
+
+    return import_
+
+
 @pytest.mark.parametrize('arch', sorted(OFFICIAL_CONFIGS))
-def test_official_import_round_trip(tmp_path, arch):
+def test_official_import_round_trip(official_import, arch):
     """An official-layout checkpoint imports strictly into the config of
     its architecture and computes what the official modules compute."""
-    official = _official_msf(arch)
-    torch.save(
-        dict(opt=argparse.Namespace(arch=arch, topk=10),
-             state_dict=official.state_dict(),
-             epoch=200), tmp_path / 'official.pth')
-    proc = _run('official_msf_to_mmmsf.py', tmp_path / 'official.pth',
-                tmp_path / 'imported.pth', '--config', OFFICIAL_CONFIGS[arch])
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    imported = torch.load(tmp_path / 'imported.pth', weights_only=True)
-    state = imported['state_dict']
+    official, imported = official_import(arch)
+    state = torch.load(imported, weights_only=True)['state_dict']
     assert torch.equal(state['memory.feats'], official.queue)
     assert int(state['memory.ptr']) == BANK - 8
     assert int(state['memory.num_seen']) == BANK - 8
@@ -164,10 +211,7 @@ def test_official_import_round_trip(tmp_path, arch):
         online = model.neck(model.backbone(x))[0]
         target = model.target_net.module(x)[0]
         pred = model.head.predictor([online])[0]
-        fc = official.encoder_q.module.fc
-        official.encoder_q.module.fc = torch.nn.Identity()
-        official_trunk = official.encoder_q(x)
-        official.encoder_q.module.fc = fc
+        official_trunk = _official_trunk(official, x)
         official_online = official.encoder_q(x)
         official_target = official.encoder_t(x)
         official_pred = official.predict_q(official_online)
@@ -227,3 +271,99 @@ def test_official_resnet18_refused_by_other_mlp_widths(tmp_path):
     assert 'neck.fc0.weight ((1024, 512) in checkpoint, (4096, 512) in ' \
         'model)' in proc.stderr, proc.stderr[-2000:]
     assert not (tmp_path / 'out.pth').exists()
+
+
+def test_official_options_must_match_the_config(tmp_path):
+    """A checkpoint trained with other options than the config (here k = 5
+    and s/s views into the k = 10, w/s ResNet-18 config) is refused, naming
+    them; --ignore-options imports the weights anyway."""
+    torch.save(
+        dict(opt=_official_options(R18_CONFIG,
+                                   topk=5,
+                                   augmentation='strong/strong'),
+             state_dict=_official_msf('resnet18').state_dict()),
+        tmp_path / 'official.pth')
+    args = [tmp_path / 'official.pth', tmp_path / 'out.pth', '--config']
+    proc = _run('official_msf_to_mmmsf.py', *args, R18_CONFIG)
+    assert proc.returncode != 0
+    assert ("topk: 5 in the checkpoint, 10 in the config; augmentation: "
+            "'s/s' in the checkpoint, 'w/s' in the config") in proc.stderr
+    assert not (tmp_path / 'out.pth').exists()
+    proc = _run('official_msf_to_mmmsf.py', *args, R18_CONFIG,
+                '--ignore-options')
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def _bash(script, args, cwd):
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
+    proc = subprocess.run(['bash', script] + [str(a) for a in args],
+                          cwd=cwd,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-3000:]
+    return log
+
+
+def test_released_model_sequence_end_to_end(official_import, tmp_path):
+    """docs/reproduce.md's sequence for the released model on a tiny
+    ImageNet-layout folder: official checkpoint -> official_msf_to_mmmsf.py
+    (the k = 10 config) -> knn_eval.sh and linear_eval.sh. The k-NN
+    features are those of the official online ResNet-50."""
+    official, imported = official_import('resnet50')
+    data_root = tmp_path / 'imagenet'
+    make_tiny_imagenet(str(data_root), num_train=3, num_val=1)
+    knn_data = tmp_path / 'knn_data.py'
+    loader = dict(batch_size=4,
+                  num_workers=0,
+                  dataset=dict(data_root=str(data_root)))
+    knn_base = osp.join(REPO_ROOT, 'configs', 'benchmarks', 'knn',
+                        'imagenet_knn.py')
+    knn_data.write_text(f'_base_ = {knn_base!r}\n'
+                        f'knn_reference_dataloader = {loader!r}\n'
+                        f'knn_query_dataloader = {loader!r}\n')
+    log = _bash(KNN_SCRIPT, [
+        RELEASED_CONFIG, imported, 1, '--data-config', knn_data,
+        '--cfg-options', 'model.memory.size=64'
+    ], tmp_path)
+    work_dir = (tmp_path / 'work_dirs' / 'knn' /
+                'msf_resnet50-k10_8xb32-coslr-200e_in1k' / 'imported')
+    result = json.loads((work_dir / 'knn_metrics.json').read_text())
+    assert (result['num_train'], result['num_val']) == (12, 4)
+    assert {'knn_1nn', 'weighted_k10_top1'} <= set(result['metrics'])
+    assert 'Loaded 318 tensors' in log, log[-3000:]
+
+    # the cached features = the official encoder's, normalised
+    feats = torch.load(next(work_dir.glob('features_*.pth')),
+                       weights_only=True)
+    init_default_scope('mmpretrain')
+    cfg = Config.fromfile(knn_data)
+    msf = Config.fromfile(RELEASED_CONFIG).model.data_preprocessor
+    preprocessor = MODELS.build(msf)
+    loader = Runner.build_dataloader(cfg.knn_query_dataloader)
+    expected = []
+    for data in loader:
+        inputs = preprocessor(data, False)['inputs']
+        expected.append(
+            torch.nn.functional.normalize(_official_trunk(official, inputs),
+                                          dim=1))
+    assert torch.allclose(feats['val_feats'], torch.cat(expected), atol=1e-4)
+    assert feats['val_labels'].tolist() == [0, 1, 2, 3]
+
+    # the MSF linear protocol on the converted backbone
+    linear = osp.join(REPO_ROOT, 'configs', 'benchmarks', 'classification',
+                      'resnet50_msf-linear-8xb32-steplr-40e_in1k.py')
+    options = ['train_cfg.max_epochs=1']
+    for split in ('train', 'val'):
+        options += [
+            f'{split}_dataloader.dataset.data_root={data_root}',
+            f'{split}_dataloader.batch_size=4',
+            f'{split}_dataloader.num_workers=0',
+            f'{split}_dataloader.persistent_workers=False'
+        ]
+    log = _bash(LINEAR_SCRIPT, [linear, imported, 1] + options, tmp_path)
+    assert 'Loaded 318 tensors' in log
+    assert 'statistics of 12 training samples' in log
+    assert 'accuracy/top1' in log and 'accuracy/top5' in log
