@@ -15,6 +15,8 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmpretrain.registry import MODELS
 
+from mmmsf.utils.model_converters import official_options_mismatches
+
 sys.path.insert(0, osp.dirname(__file__))
 from conftest import REPO_ROOT, free_port  # noqa: E402
 from eval_helpers import KNN_SCRIPT, LINEAR_SCRIPT  # noqa: E402
@@ -367,3 +369,21 @@ def test_released_model_sequence_end_to_end(official_import, tmp_path):
     assert 'Loaded 318 tensors' in log
     assert 'statistics of 12 training samples' in log
     assert 'accuracy/top1' in log and 'accuracy/top5' in log
+
+
+@pytest.mark.parametrize(
+    'config, opt',
+    [
+        # the released ResNet-50 (official README)
+        (RELEASED_CONFIG, dict(arch='resnet50', topk=10, mem_bank_size=1024000)
+         ),
+        # the official README's training command with --arch resnet18
+        (R18_CONFIG, dict(arch='resnet18', topk=10, mem_bank_size=128000)),
+    ])
+def test_configs_match_the_official_runs(config, opt):
+    opt = argparse.Namespace(momentum=0.99, augmentation='weak/strong', **opt)
+    assert official_options_mismatches(opt, Config.fromfile(config)) == []
+    opt.topk = 5
+    assert official_options_mismatches(opt, Config.fromfile(config)) == [
+        'topk: 5 in the checkpoint, 10 in the config'
+    ]
