@@ -178,6 +178,67 @@ def official_msf_to_mmmsf(
     return out
 
 
+# the official --augmentation choices as MeanShiftViews view modes
+_OFFICIAL_VIEWS = {
+    'weak/strong': 'w/s',
+    'weak/weak': 'w/w',
+    'strong/weak': 's/w',
+    'strong/strong': 's/s'
+}
+
+
+def _view_mode(cfg: Mapping) -> Optional[str]:
+    """The ``view_mode`` of the config's ``MeanShiftViews``, if any."""
+    dataset = cfg.get('train_dataloader', {}).get('dataset', {})
+    for transform in dataset.get('pipeline', []):
+        if transform.get('type') == 'MeanShiftViews':
+            return transform.get('view_mode')
+    return None
+
+
+def official_options_mismatches(opt: argparse.Namespace,
+                                cfg: Mapping) -> List[str]:
+    """Where the options of an official run differ from an MSF config.
+
+    The official ``train_msf.py`` saves its argparse options as ``opt`` in
+    every checkpoint. The options it records are compared with the config
+    they are imported into: ``arch`` with the backbone depth, ``topk`` with
+    ``head.topk``, ``mem_bank_size`` with ``memory.size``, ``momentum``
+    (the paper's m) with ``1 - model.momentum`` and ``augmentation``
+    (target/online) with the view mode of ``MeanShiftViews``. Options the
+    checkpoint does not record are not compared.
+
+    Args:
+        opt (argparse.Namespace): The official checkpoint's ``opt``.
+        cfg (Mapping): The mmmsf config (with ``model`` and, optionally,
+            ``train_dataloader``).
+
+    Returns:
+        list[str]: One entry per differing option; empty when they agree.
+    """
+    model = cfg['model']
+    ours = {
+        'arch': f"resnet{model['backbone'].get('depth')}",
+        'topk': model['head'].get('topk'),
+        'mem_bank_size': model['memory'].get('size'),
+        'momentum': round(1 - model.get('momentum', 0.01), 6),
+        'augmentation': _view_mode(cfg),
+    }
+    problems = []
+    for key, value in ours.items():
+        if not hasattr(opt, key):
+            continue
+        theirs = getattr(opt, key)
+        if key == 'augmentation':
+            theirs = _OFFICIAL_VIEWS.get(theirs, theirs)
+        elif key == 'momentum':
+            theirs = round(float(theirs), 6)
+        if theirs != value:
+            problems.append(f'{key}: {theirs!r} in the checkpoint, '
+                            f'{value!r} in the config')
+    return problems
+
+
 def load_official_checkpoint(path: str) -> dict:
     """Load an official MSF checkpoint with ``weights_only=True``.
 

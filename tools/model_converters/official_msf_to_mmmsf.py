@@ -6,11 +6,14 @@ Renames ``encoder_q`` (backbone + projector), ``encoder_t`` (target),
 bank, with or without DataParallel's ``module.``, checks every key against
 an MSF model built from ``--config`` (bank size taken from the queue) and
 writes an mmengine checkpoint for ``load_from``, the evaluation tools and
-fine-tuning::
+fine-tuning. The options the official run saved with the checkpoint
+(``opt``: arch, topk, mem_bank_size, momentum, augmentation) must agree with
+the config, or the import stops naming the differences
+(``--ignore-options`` imports anyway). The released ResNet-50::
 
     python tools/model_converters/official_msf_to_mmmsf.py \\
-        ckpt_epoch_200.pth msf_official_mmmsf.pth \\
-        --config configs/msf/msf_resnet50-k10-bank128k_8xb32-coslr-200e_in1k.py
+        msf_official_r50.pth work_dirs/msf_official_r50_mmmsf.pth \\
+        --config configs/msf/msf_resnet50-k10_8xb32-coslr-200e_in1k.py
 """
 import argparse
 import os.path as osp
@@ -22,7 +25,8 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 from mmmsf.utils.model_converters import (check_state_dict,
                                           load_official_checkpoint,
-                                          official_msf_to_mmmsf)
+                                          official_msf_to_mmmsf,
+                                          official_options_mismatches)
 
 
 def parse_args():
@@ -33,6 +37,11 @@ def parse_args():
                         default=osp.join(ROOT, 'configs',
                                          'msf_r50_8xb32_200e_in1k.py'),
                         help='MSF config the checkpoint must match')
+    parser.add_argument(
+        '--ignore-options',
+        action='store_true',
+        help='import even if the options saved with the checkpoint (topk, '
+        'bank size, views, ...) differ from the config')
     return parser.parse_args()
 
 
@@ -47,6 +56,15 @@ def main():
     official = load_official_checkpoint(args.checkpoint)
     state_dict = official_msf_to_mmmsf(official['state_dict'])
     cfg = Config.fromfile(args.config)
+    opt = official.get('opt')
+    if isinstance(opt, argparse.Namespace) and not args.ignore_options:
+        problems = official_options_mismatches(opt, cfg)
+        if problems:
+            raise ValueError(
+                f'{args.checkpoint} was trained with other options than '
+                f'{args.config}: ' + '; '.join(problems) + '. Use the '
+                'config of these options (docs/reproduce.md), or pass '
+                '--ignore-options to import the weights anyway.')
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     if 'memory.feats' in state_dict:
         cfg.model.memory.size = state_dict['memory.feats'].shape[0]
