@@ -135,9 +135,10 @@ def _fit_path(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray,
               max_iter: int, tol: float) -> List[Tuple[float, int]]:
     """Fit along ``lambdas`` (decreasing), each fit warm-started from the
     previous solution; return ``(val_score, n_iter)`` per value."""
+    import warnings
+
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
-    import warnings
     clf = LogisticRegression(solver='lbfgs',
                              max_iter=max_iter,
                              tol=tol,
@@ -148,8 +149,9 @@ def _fit_path(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray,
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', ConvergenceWarning)
             clf.fit(train_x, train_y)
-        out.append((transfer_score(metric, val_y, clf.predict(val_x)),
-                    int(np.max(clf.n_iter_))))
+        out.append(
+            (transfer_score(metric, val_y,
+                            clf.predict(val_x)), int(np.max(clf.n_iter_))))
     return out
 
 
@@ -191,9 +193,9 @@ def regularization_sweep(train_x: np.ndarray,
         stopped before convergence).
     """
     lambdas = np.sort(
-        np.asarray(default_regularization_grid() if lambdas is None else
-                   lambdas,
-                   dtype=np.float64))[::-1]  # strongest first
+        np.asarray(
+            default_regularization_grid() if lambdas is None else lambdas,
+            dtype=np.float64))[::-1]  # strongest first
     if lambdas.size == 0 or lambdas.min() <= 0:
         raise ValueError('lambdas must be a non-empty list of positive '
                          'regularisation strengths.')
@@ -258,8 +260,7 @@ def transfer_linear_eval(train_x: np.ndarray,
     from sklearn.preprocessing import StandardScaler
     train_x, val_x, test_x = (np.asarray(x, dtype=np.float64)
                               for x in (train_x, val_x, test_x))
-    train_y, val_y, test_y = (np.asarray(y) for y in (train_y, val_y,
-                                                      test_y))
+    train_y, val_y, test_y = (np.asarray(y) for y in (train_y, val_y, test_y))
     for name, y in (('train', train_y), ('val', val_y), ('test', test_y)):
         if y.size == 0 or (y < 0).any():
             raise ValueError(f'The {name} split is empty or has samples '
@@ -356,6 +357,7 @@ def transfer_summary_markdown(results: Dict[str, dict]) -> str:
                      f'{paper_mean} |')
     if all(k in results for k in PAPER_MSF_TRANSFER):
         lines.append('')
-        lines.append('Paper means over the ten datasets: ' + ', '.join(
-            f'{k} {v:.1f}' for k, v in PAPER_TRANSFER_MEANS.items()) + '.')
+        lines.append('Paper means over the ten datasets: ' +
+                     ', '.join(f'{k} {v:.1f}'
+                               for k, v in PAPER_TRANSFER_MEANS.items()) + '.')
     return '\n'.join(lines) + '\n'

@@ -3,7 +3,7 @@
 
 A transfer config (``configs/benchmarks/transfer/``) names the feature
 ``model``, the mmpretrain dataset class and its splits in ``transfer``, the
-``feature_dataloader`` and the ``logistic_regression`` settings;
+``feature_loader`` and the ``logistic_regression`` settings;
 :func:`evaluate_transfer_config` runs the whole protocol of
 :mod:`mmmsf.evaluation.transfer` for one dataset.
 """
@@ -67,16 +67,16 @@ def feature_cache_key(cfg: Config, checkpoint: str, prefix: str) -> str:
 
 
 def extract_transfer_features(
-        cfg: Config,
-        checkpoint: str,
-        prefix: str = 'backbone.',
-        cache_dir: Optional[str] = None
+    cfg: Config,
+    checkpoint: str,
+    prefix: str = 'backbone.',
+    cache_dir: Optional[str] = None
 ) -> Dict[str, Tuple[torch.Tensor, torch.Tensor]]:
     """Raw pooled backbone features of every split of a transfer dataset.
 
     Builds ``cfg.model``, loads the backbone of ``checkpoint`` strictly
     (:func:`~mmmsf.evaluation.load_backbone_checkpoint`) and embeds each
-    split with ``cfg.feature_dataloader`` (no augmentation: the config's
+    split with ``cfg.feature_loader`` (no augmentation: the config's
     pipeline). The features are not normalised (BYOL's protocol). With
     ``cache_dir`` they are saved there and read back on the next call for
     the same checkpoint file, model and dataset.
@@ -96,12 +96,11 @@ def extract_transfer_features(
     splits = transfer_splits(cfg)
     path = None
     if cache_dir is not None:
-        path = osp.join(cache_dir,
-                        f'features_{feature_cache_key(cfg, checkpoint, prefix)}'
-                        '.pth')
+        path = osp.join(
+            cache_dir, f'features_{feature_cache_key(cfg, checkpoint, prefix)}'
+            '.pth')
         if osp.isfile(path):
-            print_log(f'Loading cached features from {path}',
-                      logger='current')
+            print_log(f'Loading cached features from {path}', logger='current')
             cached = torch.load(path, map_location='cpu', weights_only=True)
             return {k: (v['feats'], v['labels']) for k, v in cached.items()}
 
@@ -114,7 +113,7 @@ def extract_transfer_features(
     seed = cfg.get('randomness', {}).get('seed') or 0
     feats = {}
     for role, split in splits.items():
-        loader_cfg = cfg.feature_dataloader.copy()
+        loader_cfg = cfg.feature_loader.copy()
         loader_cfg['dataset'] = dict(cfg.transfer.dataset, split=split)
         loader = Runner.build_dataloader(loader_cfg, seed=seed)
         x, y = extract_features(model, loader, progress=True, normalize=False)
@@ -128,8 +127,10 @@ def extract_transfer_features(
         feats[role] = (x, y)
     if path is not None:
         os.makedirs(cache_dir, exist_ok=True)
-        torch.save({k: dict(feats=x, labels=y)
-                    for k, (x, y) in feats.items()}, path)
+        torch.save({
+            k: dict(feats=x, labels=y)
+            for k, (x, y) in feats.items()
+        }, path)
         print_log(f'Cached the features in {path}', logger='current')
     return feats
 

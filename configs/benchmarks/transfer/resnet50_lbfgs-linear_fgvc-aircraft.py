@@ -2,6 +2,7 @@
 _base_ = './_base_/resnet50_lbfgs-linear.py'
 
 transfer = dict(key='fgvc_aircraft',
-                dataset=dict(type='FGVCAircraft', data_root='data/fgvc-aircraft-2013b'),
+                dataset=dict(type='FGVCAircraft',
+                             data_root='data/fgvc-aircraft-2013b'),
                 metric='mean_per_class',
                 val_split='val')

@@ -2,6 +2,7 @@
 _base_ = './_base_/resnet50_lbfgs-linear.py'
 
 transfer = dict(key='oxford_pets',
-                dataset=dict(type='OxfordIIITPet', data_root='data/Oxford-IIIT_Pets'),
+                dataset=dict(type='OxfordIIITPet',
+                             data_root='data/Oxford-IIIT_Pets'),
                 metric='mean_per_class',
                 train_split='trainval')

@@ -2,5 +2,6 @@
 _base_ = './_base_/resnet50_lbfgs-linear.py'
 
 transfer = dict(key='stanford_cars',
-                dataset=dict(type='StanfordCars', data_root='data/Stanford_Cars'),
+                dataset=dict(type='StanfordCars',
+                             data_root='data/Stanford_Cars'),
                 metric='top1')

@@ -27,11 +27,11 @@ test_pipeline = [
     dict(type='PackInputs'),
 ]
 
-feature_dataloader = dict(batch_size=64,
-                          num_workers=4,
-                          persistent_workers=False,
-                          sampler=dict(type='DefaultSampler', shuffle=False),
-                          collate_fn=dict(type='default_collate'))
+feature_loader = dict(batch_size=64,
+                      num_workers=4,
+                      persistent_workers=False,
+                      sampler=dict(type='DefaultSampler', shuffle=False),
+                      collate_fn=dict(type='default_collate'))
 
 transfer = dict(
     key=None,  # dataset key of mmmsf.evaluation.PAPER_MSF_TRANSFER
