@@ -171,9 +171,9 @@ def regularization_sweep(train_x: np.ndarray,
     strictly convex, so a warm start changes where L-BFGS starts, not the
     optimum; it matters only for fits stopped by ``max_iter``). With
     ``n_jobs > 1`` the grid is cut into ``n_jobs`` contiguous pieces fitted
-    in parallel processes (joblib), each warm-started along its piece:
-    scikit-learn's multinomial L-BFGS is a single process apart from the
-    BLAS threads.
+    in parallel joblib threads (the matrix products and scikit-learn's loss
+    release the GIL), each warm-started along its piece: scikit-learn's
+    ``n_jobs`` has no effect on a multinomial L-BFGS fit.
 
     Args:
         train_x (np.ndarray): N x C training features.
@@ -185,7 +185,7 @@ def regularization_sweep(train_x: np.ndarray,
             (``1 / C``). Defaults to :func:`default_regularization_grid`.
         max_iter (int): L-BFGS iterations per fit. Defaults to 1000.
         tol (float): L-BFGS tolerance. Defaults to 1e-4.
-        n_jobs (int): Processes. Defaults to 1.
+        n_jobs (int): Threads. Defaults to 1.
 
     Returns:
         dict: ``lambdas`` (in increasing order), their ``val_scores`` and
@@ -206,7 +206,7 @@ def regularization_sweep(train_x: np.ndarray,
         results = [_fit_path(*args, pieces[0], max_iter, tol)]
     else:
         from joblib import Parallel, delayed
-        results = Parallel(n_jobs=n_jobs)(
+        results = Parallel(n_jobs=n_jobs, prefer='threads')(
             delayed(_fit_path)(*args, piece, max_iter, tol)
             for piece in pieces)
     flat = [r for piece in results for r in piece][::-1]  # increasing
@@ -247,7 +247,7 @@ def transfer_linear_eval(train_x: np.ndarray,
             what the penalty means. Defaults to False.
         max_iter (int): L-BFGS iterations per fit. Defaults to 1000.
         tol (float): L-BFGS tolerance. Defaults to 1e-4.
-        n_jobs (int): Processes of the sweep. Defaults to 1.
+        n_jobs (int): Threads of the sweep. Defaults to 1.
 
     Returns:
         dict: ``metric``, ``test_score`` (percent), ``best_lambda``,

@@ -106,7 +106,6 @@ def extract_transfer_features(
 
     from mmpretrain.registry import MODELS
     model = MODELS.build(cfg.model)
-    model.init_weights()
     load_backbone_checkpoint(model.backbone, checkpoint, prefix)
     if torch.cuda.is_available():
         model = model.cuda(torch.cuda.current_device())
@@ -155,7 +154,7 @@ def evaluate_transfer_config(cfg: Config,
         prefix (str): Prefix of the backbone keys. Defaults to
             ``'backbone.'``.
         cache_dir (str, optional): Feature cache. Defaults to None.
-        n_jobs (int): Processes of the regularisation sweep. Defaults to 1.
+        n_jobs (int): Threads of the regularisation sweep. Defaults to 1.
 
     Returns:
         dict: The result of ``transfer_linear_eval`` plus ``dataset`` (the

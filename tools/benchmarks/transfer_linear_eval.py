@@ -55,10 +55,11 @@ def parse_args():
         help='regularisation strengths (1 / C) to choose from; default: the '
         "config's logistic_regression.lambdas, else the protocol's 45 values"
         ' logspace(-6, 5, 45)')
-    parser.add_argument('--n-jobs',
-                        type=int,
-                        default=1,
-                        help='processes for the regularisation sweep')
+    parser.add_argument(
+        '--n-jobs',
+        type=int,
+        default=1,
+        help='threads for the regularisation sweep (pieces of the grid)')
     parser.add_argument(
         '--no-cache',
         action='store_true',
@@ -75,10 +76,12 @@ def parse_args():
 
 
 def config_name(path: str) -> str:
+    """The config's file name without extension."""
     return osp.splitext(osp.basename(path))[0]
 
 
 def load(path: str, args) -> Config:
+    """A transfer config with the command line's overrides."""
     cfg = Config.fromfile(path)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -113,7 +116,7 @@ def main():
     args = parse_args()
     os.makedirs(args.work_dir, exist_ok=True)
     timestamp = time.strftime('%Y%m%d_%H%M%S', time.localtime())
-    MMLogger.get_instance('mmmsf_transfer',
+    MMLogger.get_instance(f'mmmsf_transfer_{args.work_dir}_{timestamp}',
                           log_file=osp.join(args.work_dir,
                                             f'transfer_{timestamp}.log'),
                           log_level='INFO')
