@@ -309,6 +309,10 @@ def test_held_out_split_rule():
     # deterministic, and the seed matters
     assert np.array_equal(held_out_split(labels, 0.2, 0)[1], val)
     assert not np.array_equal(held_out_split(labels, 0.2, 1)[1], val)
+    # 30 classes of 5 (Caltech-like): exactly one of each held out, which a
+    # plain random 20% would almost never give
+    many = np.repeat(np.arange(30), 5)
+    assert np.bincount(many[held_out_split(many)[1]]).tolist() == [1] * 30
     with pytest.raises(ValueError, match='class 7 has 1'):
         held_out_split(np.array([0, 0, 7]), 0.2)
 
