@@ -21,7 +21,8 @@ from PIL import Image
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
-from mmmsf.evaluation import (PAPER_MSF_TRANSFER, default_regularization_grid,
+from mmmsf.evaluation import (PAPER_MSF_TRANSFER, check_split_lists,
+                              default_regularization_grid,
                               extract_transfer_features, held_out_split,
                               transfer_linear_eval, transfer_score,
                               transfer_splits, transfer_summary_markdown)
@@ -171,6 +172,9 @@ def _write_dtd(root, rng):
             names.append(rel)
             labels.append(y + 1)  # 1-based
             sets.append(set_id)
+    for set_id, split in enumerate(('train', 'val', 'test'), 1):
+        _write_lines(osp.join(root, 'labels', f'{split}1.txt'),
+                     [n for n, s in zip(names, sets) if s == set_id])
     os.makedirs(osp.join(root, 'imdb'))
     mat4py.savemat(osp.join(root, 'imdb', 'imdb.mat'),
                    {'images': {
@@ -408,6 +412,23 @@ def test_parallel_sweep_and_ties():
     tie = transfer_linear_eval(zeros, y, zeros, y, zeros, y, 'top1',
                                [1e-2, 1., 1e2])
     assert len(set(tie['val_scores'])) == 1 and tie['best_lambda'] == 1e2
+
+
+def test_dtd_split_is_checked_against_split_1(workspace, tmp_path):
+    root, ckpt = workspace
+    cfg = _tiny_cfg('dtd', root)
+    init_default_scope('mmpretrain')
+    check_split_lists(cfg)  # the fixture's lists agree with imdb.mat
+    # a copy whose train1.txt lists another partition
+    other = tmp_path / 'dtd'
+    other.mkdir()
+    for folder in ('images', 'imdb'):
+        os.symlink(root / 'data' / 'dtd' / folder, other / folder)
+    lines = open(root / 'data' / 'dtd' / 'labels' / 'train1.txt').read()
+    _write_lines(str(other / 'labels' / 'train1.txt'), lines.split()[1:])
+    cfg.transfer.dataset.data_root = str(other)
+    with pytest.raises(ValueError, match='1 images not listed'):
+        extract_transfer_features(cfg, ckpt)
 
 
 def test_strict_backbone_loading(workspace, tmp_path):

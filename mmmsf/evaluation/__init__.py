@@ -7,7 +7,7 @@ from .transfer import (PAPER_MSF_TRANSFER, PAPER_TRANSFER_MEANS,
                        default_regularization_grid, held_out_split,
                        regularization_sweep, transfer_linear_eval,
                        transfer_score, transfer_summary_markdown)
-from .transfer_pipeline import (evaluate_transfer_config,
+from .transfer_pipeline import (check_split_lists, evaluate_transfer_config,
                                 extract_transfer_features, transfer_splits)
 
 __all__ = [
@@ -16,5 +16,5 @@ __all__ = [
     'PAPER_TRANSFER_MEANS', 'default_regularization_grid', 'held_out_split',
     'regularization_sweep', 'transfer_linear_eval', 'transfer_score',
     'transfer_summary_markdown', 'evaluate_transfer_config',
-    'extract_transfer_features', 'transfer_splits'
+    'extract_transfer_features', 'transfer_splits', 'check_split_lists'
 ]

@@ -44,6 +44,48 @@ def transfer_splits(cfg: Config) -> Dict[str, str]:
     return splits
 
 
+def check_split_lists(cfg: Config) -> None:
+    """Check splits against the dataset's own image lists, where given.
+
+    ``transfer.split_lists`` maps split names to list files relative to the
+    data root (DTD: ``labels/train1.txt`` ..., the official split 1), one
+    image path (relative to the image folder) per line. A split whose list
+    file exists must hold exactly those images; a missing list file is
+    reported and skipped.
+
+    Args:
+        cfg (Config): A transfer config.
+
+    Raises:
+        ValueError: When a split differs from its list.
+    """
+    from mmpretrain.registry import DATASETS
+    for split, rel in cfg.transfer.get('split_lists', {}).items():
+        path = osp.join(cfg.transfer.dataset.data_root, rel)
+        if not osp.isfile(path):
+            print_log(f'transfer: cannot check split {split!r}: no {path}',
+                      logger='current')
+            continue
+        dataset = DATASETS.build(
+            dict(cfg.transfer.dataset, split=split, lazy_init=True))
+        dataset.full_init()
+        prefix = dataset.img_prefix
+        images = {
+            osp.relpath(dataset.get_data_info(i)['img_path'], prefix)
+            for i in range(len(dataset))
+        }
+        with open(path) as f:
+            listed = {line.strip() for line in f if line.strip()}
+        if images != listed:
+            raise ValueError(
+                f'Split {split!r} of {cfg.transfer.dataset.type} in '
+                f'{cfg.transfer.dataset.data_root} is not {rel}: '
+                f'{len(images - listed)} images not listed, '
+                f'{len(listed - images)} listed images missing.')
+        print_log(f'transfer: split {split!r} matches {rel}.',
+                  logger='current')
+
+
 def feature_cache_key(cfg: Config, checkpoint: str, prefix: str) -> str:
     """Features depend on the weights, the model and the datasets.
 
@@ -77,7 +119,8 @@ def extract_transfer_features(
     Builds ``cfg.model``, loads the backbone of ``checkpoint`` strictly
     (:func:`~mmmsf.evaluation.load_backbone_checkpoint`) and embeds each
     split with ``cfg.feature_loader`` (no augmentation: the config's
-    pipeline). The features are not normalised (BYOL's protocol). With
+    pipeline), after :func:`check_split_lists`. The features are not
+    normalised (BYOL's protocol). With
     ``cache_dir`` they are saved there and read back on the next call for
     the same checkpoint file, model and dataset.
 
@@ -94,6 +137,7 @@ def extract_transfer_features(
         ``(N x C float32 features, N int64 labels)``.
     """
     splits = transfer_splits(cfg)
+    check_split_lists(cfg)
     path = None
     if cache_dir is not None:
         path = osp.join(
