@@ -38,7 +38,10 @@ from mmmsf.utils.config_utils import add_common_args  # noqa: E402
 
 def parse_args():
     parser = argparse.ArgumentParser(
-        description='Linear transfer evaluation on frozen features')
+        description='Linear transfer evaluation on frozen features. CONFIG '
+        'is a config of configs/benchmarks/transfer (one dataset) or a '
+        'folder of them (every dataset whose data root exists, then '
+        'transfer_summary.md / .json in the work dir).')
     add_common_args(parser)
     parser.add_argument(
         'checkpoint',
