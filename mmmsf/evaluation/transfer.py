@@ -168,17 +168,18 @@ def regularization_sweep(train_x: np.ndarray,
 
     The values are visited from the strongest regularisation to the
     weakest, each fit starting from the previous solution (the problems are
-    strictly convex, so a warm start changes where L-BFGS starts, not the
-    optimum; it matters only for fits stopped by ``max_iter``). With
+    convex, with a unique optimum in the weights, so a warm start changes
+    where L-BFGS starts, not the classifier it converges to; it matters
+    only for fits stopped by ``max_iter`` or ``tol``). With
     ``n_jobs > 1`` the grid is cut into ``n_jobs`` contiguous pieces fitted
     in parallel joblib threads (the matrix products and scikit-learn's loss
     release the GIL), each warm-started along its piece: scikit-learn's
     ``n_jobs`` has no effect on a multinomial L-BFGS fit.
 
     Args:
-        train_x (np.ndarray): N x C training features.
+        train_x (np.ndarray): N x D training features.
         train_y (np.ndarray): N training labels.
-        val_x (np.ndarray): M x C validation features.
+        val_x (np.ndarray): M x D validation features.
         val_y (np.ndarray): M validation labels.
         metric (str): See :func:`transfer_score`.
         lambdas (Sequence[float], optional): Regularisation strengths
@@ -230,11 +231,11 @@ def transfer_linear_eval(train_x: np.ndarray,
     """Choose the regularisation on val, refit on train + val, score test.
 
     Args:
-        train_x (np.ndarray): N x C training features.
+        train_x (np.ndarray): N x D training features.
         train_y (np.ndarray): N training labels.
-        val_x (np.ndarray): M x C validation features.
+        val_x (np.ndarray): M x D validation features.
         val_y (np.ndarray): M validation labels.
-        test_x (np.ndarray): T x C test features.
+        test_x (np.ndarray): T x D test features.
         test_y (np.ndarray): T test labels.
         metric (str): ``'top1'`` or ``'mean_per_class'``, used both to
             choose the regularisation and to score the test split.
