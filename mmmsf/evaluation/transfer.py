@@ -15,8 +15,7 @@ LogisticRegression` (``lbfgs``, multinomial loss, L2 penalty, unpenalised
 bias). A grid value ``lam`` is the inverse of its ``C``: the objective is
 ``sum_i CE_i + lam / 2 * ||W||^2`` over the training samples (the reading
 of Ericsson et al.'s public re-implementation, ``C = 1 / wd``; the BYOL and
-SimCLR texts do not spell the scaling out, and other readings move the
-optimum by about one grid step).
+SimCLR texts do not spell the scaling out: see docs/transfer.md).
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
