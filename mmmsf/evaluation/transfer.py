@@ -17,6 +17,7 @@ bias). A grid value ``lam`` is the inverse of its ``C``: the objective is
 of Ericsson et al.'s public re-implementation, ``C = 1 / wd``; the BYOL and
 SimCLR texts do not spell the scaling out: see docs/transfer.md).
 """
+import logging
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -282,6 +283,13 @@ def transfer_linear_eval(train_x: np.ndarray,
         f'{1. / best_lambda:.3g}), validation {metric} '
         f'{scores[best]:.2f}; refitting on train + val.',
         logger='current')
+
+    if len(scores) > 1 and best in (0, len(scores) - 1):
+        print_log(
+            f'transfer: the best regularisation {best_lambda:.3g} is at an '
+            f'end of the grid; the optimum may lie outside it.',
+            logger='current',
+            level=logging.WARNING)
 
     trainval_x = np.concatenate([train_x, val_x])
     trainval_y = np.concatenate([train_y, val_y])
