@@ -15,7 +15,8 @@ from mmmsf.utils import get_ori_model
 def extract_features(
         model: nn.Module,
         dataloader: DataLoader,
-        progress: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
+        progress: bool = False,
+        normalize: bool = True) -> Tuple[torch.Tensor, torch.Tensor]:
     """L2-normalised, globally pooled backbone features of a whole dataset.
 
     Works on one process or many: each rank embeds its shard (the
@@ -30,6 +31,9 @@ def extract_features(
         dataloader (DataLoader): Batches packed by ``PackInputs`` and
             ``default_collate``.
         progress (bool): Show a progress bar on rank 0. Defaults to False.
+        normalize (bool): L2-normalise each feature (k-NN, MSF's linear
+            protocol). False returns the raw pooled features (the transfer
+            protocol of BYOL). Defaults to True.
 
     Returns:
         tuple[torch.Tensor]: ``(feats, labels)`` on CPU, N x C float32 and
@@ -47,7 +51,8 @@ def extract_features(
         x = out[-1] if isinstance(out, (tuple, list)) else out
         if x.dim() == 4:
             x = F.adaptive_avg_pool2d(x, 1).flatten(1)  # N x C
-        feats.append(F.normalize(x.float(), dim=1))
+        x = x.float()
+        feats.append(F.normalize(x, dim=1) if normalize else x)
         labels.append(
             torch.tensor([
                 int(s.gt_label[0]) if 'gt_label' in s else -1
