@@ -245,3 +245,29 @@ def test_plot_curves_from_logs(tmp_path, capsys):
                  'nothing')
     with pytest.raises(FileNotFoundError, match='no scalars.json'):
         run_tool('analysis_tools/plot_curves.py', tmp_path / 'empty')
+
+
+def test_demo_draws_its_figures(tmp_path, checkpoint):
+    """tools/demo.py's figures from a finished run's work dir."""
+    import shutil
+
+    from mmengine.config import Config
+
+    from mmmsf.utils.demo_report import format_figures
+    demo = runpy.run_path(osp.join(TOOLS, 'demo.py'))
+    shutil.copy(checkpoint, tmp_path / 'epoch_1.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_1.pth'))
+    _write_scalars(tmp_path / '20261123_100000', [
+        dict(lr=0.1, loss=1.0, purity=0.3, step=1), {
+            'knn/knn_top1': 80.0,
+            'step': 0
+        }
+    ])
+    cfg = Config.fromfile(DEMO_CONFIG)
+    cfg.merge_from_dict(dict(kv.split('=') for kv in TINY))
+    figures = demo['write_figures'](cfg, str(tmp_path))
+    assert png_size(figures['retrieval']) == retrieval_grid_size(8, 8)
+    assert png_size(figures['tsne']) == tsne_panels_size(2)
+    assert png_size(figures['curves']) == curves_size(3)
+    lines = format_figures(figures).splitlines()
+    assert len(lines) == 4 and lines[1].endswith('knn_retrieval.png')

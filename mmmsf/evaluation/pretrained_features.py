@@ -50,8 +50,10 @@ def build_pretrained_model(cfg: Config,
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     set_random_seed(config_seed(cfg))
     model = MODELS.build(cfg.model)
-    model.init_weights()
     if checkpoint is None:
+        # the backbone's own initialisation (Kaiming), as knn_eval.py's
+        # --random-init; with a checkpoint it would be overwritten anyway
+        model.init_weights()
         print_log(
             'NO checkpoint is loaded, the backbone is RANDOMLY initialised '
             '(a baseline).',

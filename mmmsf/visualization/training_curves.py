@@ -6,6 +6,7 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from mmpretrain.utils import load_json_log
 
 from .canvas import add_axes_px, new_figure
@@ -131,6 +132,7 @@ def plot_training_curves(scalars: Dict[str, Tuple[np.ndarray, np.ndarray]],
         ax.set_xlabel('iteration', fontsize=8)
         ax.set_ylabel(ylabel, fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         if len(keys) > 1 or keys[0] not in ('loss', 'purity'):
             ax.legend(fontsize=7)
