@@ -23,12 +23,13 @@ from mmmsf.visualization import (cluster_grid_size, curves_size, load_scalars,
 
 TOOLS = osp.join(REPO_ROOT, 'tools')
 # 8x8 digits, few of them: every tool runs in about a second
-TINY = [
-    'knn_reference_dataloader.dataset.source=sklearn',
-    'knn_reference_dataloader.dataset.indices=120',
-    'knn_query_dataloader.dataset.source=sklearn',
-    'knn_query_dataloader.dataset.indices=60',
-]
+TINY_OPTS = {
+    'knn_reference_dataloader.dataset.source': 'sklearn',
+    'knn_reference_dataloader.dataset.indices': 120,
+    'knn_query_dataloader.dataset.source': 'sklearn',
+    'knn_query_dataloader.dataset.indices': 60,
+}
+TINY = [f'{key}={value}' for key, value in TINY_OPTS.items()]
 
 
 @pytest.fixture(scope='module')
@@ -84,12 +85,10 @@ def test_knn_retrieval_finds_the_query_itself(tmp_path, checkpoint):
     from mmmsf.visualization.paper_figures import knn_retrieval_figure
     cfg = Config.fromfile(DEMO_CONFIG)
     cfg.merge_from_dict(
-        dict(kv.split('=') for kv in TINY[:2]) | {
-            'knn_query_dataloader.dataset.source': 'sklearn',
+        TINY_OPTS | {
             'knn_query_dataloader.dataset.split': 'train',
             'knn_query_dataloader.dataset.indices': 120,
         })
-    cfg.knn_reference_dataloader.dataset.indices = 120
     info = knn_retrieval_figure(cfg,
                                 checkpoint,
                                 str(tmp_path / 'self.png'),
@@ -264,7 +263,7 @@ def test_demo_draws_its_figures(tmp_path, checkpoint):
         }
     ])
     cfg = Config.fromfile(DEMO_CONFIG)
-    cfg.merge_from_dict(dict(kv.split('=') for kv in TINY))
+    cfg.merge_from_dict(TINY_OPTS)
     figures = demo['write_figures'](cfg, str(tmp_path))
     assert png_size(figures['retrieval']) == retrieval_grid_size(8, 8)
     assert png_size(figures['tsne']) == tsne_panels_size(2)
