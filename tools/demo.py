@@ -21,6 +21,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from mmmsf.utils.demo_report import format_figures, format_report, summarize
 from mmmsf.visualization.paper_figures import (knn_retrieval_figure,
+                                               labelled_sets,
                                                training_curves_figure,
                                                tsne_figure)
 
@@ -60,12 +61,17 @@ def write_figures(cfg: Config, work_dir: str) -> dict:
     figures = dict(retrieval=osp.join(work_dir, 'knn_retrieval.png'),
                    tsne=osp.join(work_dir, 'tsne_random_vs_msf.png'),
                    curves=osp.join(work_dir, 'training_curves.png'))
-    knn_retrieval_figure(cfg, checkpoint, figures['retrieval'])
+    datasets = labelled_sets(cfg)  # load the digits once
+    knn_retrieval_figure(cfg,
+                         checkpoint,
+                         figures['retrieval'],
+                         datasets=datasets)
     tsne_figure(
         cfg, [None, checkpoint],
         figures['tsne'],
         titles=['random init', f'after MSF ({osp.basename(checkpoint)})'],
-        per_class=50)
+        per_class=50,
+        datasets=datasets)
     training_curves_figure(work_dir, figures['curves'])
     return figures
 

@@ -79,25 +79,31 @@ def dataset_features(
     dataloader_cfg: dict,
     indices: Optional[Sequence[int]] = None,
     seed: int = 0,
+    dataset: Optional[BaseDataset] = None,
 ) -> Tuple[torch.Tensor, torch.Tensor, BaseDataset]:
     """Embed (a subset of) the dataset of a dataloader config.
 
     Args:
         model (nn.Module): From :func:`build_pretrained_model`.
-        dataloader_cfg (dict): A non-shuffling dataloader config, e.g. the
-            ``knn_query_dataloader`` of a pretraining config.
+        dataloader_cfg (dict): A dataloader config, e.g. the
+            ``knn_query_dataloader`` of a pretraining config; its sampler
+            is replaced by a non-shuffling one.
         indices (Sequence[int], optional): Keep only these samples (in this
             order). Defaults to None (all).
         seed (int): Seed of the dataloader. Defaults to 0.
+        dataset (BaseDataset, optional): The config's dataset, already
+            built (:func:`build_dataset`), to save loading it again.
+            Defaults to None.
 
     Returns:
         tuple: ``(feats, labels, dataset)``: N x C L2-normalised float32
         features, N labels (``-1`` without label) and the (subset) dataset,
         whose sample ``i`` is feature ``i``.
     """
-    dataset = build_dataset(dataloader_cfg)
+    if dataset is None:
+        dataset = build_dataset(dataloader_cfg)
     if indices is not None:
-        dataset.get_subset_([int(i) for i in indices])
+        dataset = dataset.get_subset([int(i) for i in indices])
     loader_cfg = ConfigDict(dataloader_cfg).copy()
     loader_cfg['dataset'] = dataset
     loader_cfg['sampler'] = dict(type='DefaultSampler', shuffle=False)

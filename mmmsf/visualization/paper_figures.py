@@ -13,6 +13,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.config import Config
+from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from mmmsf.evaluation import knn_search
@@ -51,6 +52,19 @@ def apply_data_config(cfg: Config, data_config: Optional[str] = None) -> None:
                        f'or pass --data-config.')
 
 
+def labelled_sets(cfg: Config) -> Dict[str, BaseDataset]:
+    """The config's ``query`` and ``reference`` datasets, built once, for
+    drawing several figures without loading the images again."""
+    return {name: build_dataset(cfg[key]) for name, key in LOADER_KEYS.items()}
+
+
+def _dataset(cfg: Config, split: str,
+             datasets: Optional[Dict[str, BaseDataset]]) -> BaseDataset:
+    if datasets is not None and split in datasets:
+        return datasets[split]
+    return build_dataset(cfg[LOADER_KEYS[split]])
+
+
 def checkpoint_title(checkpoint: Optional[str]) -> str:
     """A panel title: ``random init`` or the checkpoint's file stem."""
     if checkpoint is None:
@@ -69,14 +83,16 @@ def _labels(dataset) -> np.ndarray:
     return labels
 
 
-def knn_retrieval_figure(cfg: Config,
-                         checkpoint: Optional[str],
-                         out_file: str,
-                         num_queries: int = 8,
-                         k: int = 8,
-                         query_indices: Optional[Sequence[int]] = None,
-                         prefix: str = 'backbone.',
-                         seed: int = 0) -> Dict:
+def knn_retrieval_figure(
+        cfg: Config,
+        checkpoint: Optional[str],
+        out_file: str,
+        num_queries: int = 8,
+        k: int = 8,
+        query_indices: Optional[Sequence[int]] = None,
+        prefix: str = 'backbone.',
+        seed: int = 0,
+        datasets: Optional[Dict[str, BaseDataset]] = None) -> Dict:
     """Held-out queries beside their k nearest training images (cosine).
 
     Args:
@@ -90,6 +106,8 @@ def knn_retrieval_figure(cfg: Config,
         prefix (str): Prefix of the backbone keys. Defaults to
             ``'backbone.'``.
         seed (int): Seed of the query draw. Defaults to 0.
+        datasets (dict, optional): :func:`labelled_sets` of ``cfg``.
+            Defaults to None (built here).
 
     Returns:
         dict: ``out_file``, ``size`` (height, width), the query indices,
@@ -97,18 +115,25 @@ def knn_retrieval_figure(cfg: Config,
         neighbours with the query's label.
     """
     model = build_pretrained_model(cfg, checkpoint, prefix)
-    queries = cfg[LOADER_KEYS['query']]
+    query_set = _dataset(cfg, 'query', datasets)
     if query_indices is None:
-        size = len(build_dataset(queries))
         rng = np.random.RandomState(seed)
         query_indices = np.sort(
-            rng.choice(size, min(num_queries, size), replace=False))
+            rng.choice(len(query_set),
+                       min(num_queries, len(query_set)),
+                       replace=False))
     query_indices = [int(i) for i in query_indices]
-    q_feats, q_labels, q_set = dataset_features(model, queries, query_indices,
-                                                config_seed(cfg))
+    q_feats, q_labels, q_set = dataset_features(model,
+                                                cfg[LOADER_KEYS['query']],
+                                                query_indices,
+                                                config_seed(cfg),
+                                                dataset=query_set)
     r_feats, r_labels, r_set = dataset_features(model,
                                                 cfg[LOADER_KEYS['reference']],
-                                                seed=config_seed(cfg))
+                                                seed=config_seed(cfg),
+                                                dataset=_dataset(
+                                                    cfg, 'reference',
+                                                    datasets))
     sims, idx = knn_search(q_feats, r_feats, k)  # Q x k
     nn_labels = r_labels[idx]
     figure = plot_retrieval_grid(
@@ -139,7 +164,8 @@ def tsne_figure(cfg: Config,
                 split: str = 'query',
                 perplexity: float = 30.0,
                 prefix: str = 'backbone.',
-                seed: int = 0) -> Dict:
+                seed: int = 0,
+                datasets: Optional[Dict[str, BaseDataset]] = None) -> Dict:
     """t-SNE of a few classes, one panel per checkpoint.
 
     Every panel embeds the same samples: the first ``per_class`` samples of
@@ -162,6 +188,8 @@ def tsne_figure(cfg: Config,
         prefix (str): Prefix of the backbone keys. Defaults to
             ``'backbone.'``.
         seed (int): t-SNE random state. Defaults to 0.
+        datasets (dict, optional): :func:`labelled_sets` of ``cfg``.
+            Defaults to None (built here).
 
     Returns:
         dict: ``out_file``, ``size`` (height, width), ``classes`` and the
@@ -176,7 +204,8 @@ def tsne_figure(cfg: Config,
         checkpoint_title(c) for c in checkpoints
     ]
     loader_cfg = cfg[LOADER_KEYS[split]]
-    labels = _labels(build_dataset(loader_cfg))
+    full_set = _dataset(cfg, split, datasets)
+    labels = _labels(full_set)
     if classes is None:
         classes = np.unique(labels)[:num_classes].tolist()
     indices = class_subset(labels, classes, per_class)
@@ -184,8 +213,10 @@ def tsne_figure(cfg: Config,
     for checkpoint in checkpoints:
         model = build_pretrained_model(cfg, checkpoint, prefix)
         feats, sub_labels, dataset = dataset_features(model,
-                                                      loader_cfg, indices,
-                                                      config_seed(cfg))
+                                                      loader_cfg,
+                                                      indices,
+                                                      config_seed(cfg),
+                                                      dataset=full_set)
         embeddings.append(tsne_embedding(feats.numpy(), perplexity, seed))
         print_log(
             f't-SNE of {len(feats)} features of '

@@ -36,9 +36,10 @@ def tsne_embedding(feats: np.ndarray,
                 metric='cosine',
                 init='pca',
                 random_state=seed)
-    # One OpenMP thread: the Barnes-Hut threads spin-wait, and on a busy
-    # 2-core machine 500 points took 114 s with 2 threads, 18 s with one.
-    with threadpool_limits(limits=1, user_api='openmp'):
+    # One thread: the OpenMP (Barnes-Hut) and BLAS (PCA) threads spin-wait,
+    # and on a busy 2-core machine 500 points took 114 s with 2 threads,
+    # 18 s with one.
+    with threadpool_limits(limits=1):
         return tsne.fit_transform(feats)
 
 
