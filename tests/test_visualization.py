@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 from conftest import DEMO_CONFIG, REPO_ROOT
-from eval_helpers import save_msf_checkpoint
+from eval_helpers import save_msf_checkpoint, tiny_split
 from PIL import Image
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
@@ -270,3 +270,42 @@ def test_demo_draws_its_figures(tmp_path, checkpoint):
     assert png_size(figures['curves']) == curves_size(3)
     lines = format_figures(figures).splitlines()
     assert len(lines) == 4 and lines[1].endswith('knn_retrieval.png')
+
+
+def test_digits_results_table(tmp_path, checkpoint, capsys, monkeypatch):
+    """The table script runs every evaluation tool and tabulates their
+    outputs; a second run reuses them."""
+    args = [
+        '--row', 'MSF tiny', DEMO_CONFIG, checkpoint, '--work-dir', tmp_path,
+        '--linear-options', *tiny_split('train_dataloader', 64),
+        *tiny_split('val_dataloader', 32), 'train_dataloader.batch_size=16',
+        'train_cfg.max_epochs=1', '--knn-options', *TINY
+    ]
+    run_tool('analysis_tools/digits_results_table.py', *args)
+    row = tmp_path / 'msf_tiny'
+    with open(row / 'knn' / 'knn_metrics.json') as f:
+        knn = json.load(f)['metrics']
+    with open(row / 'kmeans' / 'kmeans_metrics.json') as f:
+        nmi = json.load(f)['metrics']['nmi']
+    linear = {
+        key: load_scalars(str(row / key))['accuracy/top1'][1][-1]
+        for key in ('linear_msf', 'linear_std')
+    }
+    table = (tmp_path / 'digits_table.md').read_text().splitlines()
+    assert len(table) == 3 and table[2].startswith('| MSF tiny |')
+    cells = [c.strip() for c in table[2].split('|')[4:-1]]
+    assert cells == [
+        f'{v:.1f}' for v in (linear['linear_msf'], linear['linear_std'],
+                             knn['knn_1nn'], knn['knn_20nn'], 100 * nmi)
+    ]
+    with open(tmp_path / 'digits_table.json') as f:
+        assert json.load(f)[0]['results']['knn_1nn'] == knn['knn_1nn']
+
+    def _no_rerun(*args, **kwargs):
+        raise AssertionError(f'evaluation run again: {args}')
+
+    monkeypatch.setattr('subprocess.run', _no_rerun)
+    capsys.readouterr()
+    assert '| MSF tiny |' in run_tool('analysis_tools/digits_results_table.py',
+                                      *args,
+                                      capsys=capsys)

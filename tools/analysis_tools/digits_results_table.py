@@ -29,9 +29,9 @@ import os.path as osp
 import re
 import subprocess
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
@@ -64,6 +64,17 @@ def parse_args():
     parser.add_argument('--out',
                         help='markdown table (default WORK_DIR/'
                         'digits_table.md); the numbers go to a .json beside')
+    parser.add_argument('--linear-options',
+                        nargs='+',
+                        default=[],
+                        metavar='KEY=VALUE',
+                        help='overrides of both linear configs')
+    parser.add_argument('--knn-options',
+                        nargs='+',
+                        default=[],
+                        metavar='KEY=VALUE',
+                        help='overrides of the pretraining configs for '
+                        'knn_eval.py and kmeans_clusters.py')
     parser.add_argument('--force',
                         action='store_true',
                         help='rerun evaluations whose results exist')
@@ -89,6 +100,18 @@ def run(cmd: List[str]) -> None:
     subprocess.run(cmd, cwd=ROOT, env=env, check=True)
 
 
+def parse_options(options: Sequence[str]) -> dict:
+    """``KEY=VALUE`` strings as ``--cfg-options`` would parse them."""
+    parsed = argparse.Namespace()
+    DictAction(None, 'options')(None, parsed, list(options))
+    return parsed.options
+
+
+def cfg_options(options: Sequence[str]) -> List[str]:
+    """``--cfg-options KEY=VALUE ...``, or nothing."""
+    return ['--cfg-options', *options] if options else []
+
+
 def final_top1(work_dir: str, max_epochs: int) -> Optional[float]:
     """Top-1 of the validation after the last epoch of a linear-evaluation
     work dir; None if that run has not finished."""
@@ -99,21 +122,43 @@ def final_top1(work_dir: str, max_epochs: int) -> Optional[float]:
     return float(top1[-1]) if steps[-1] == max_epochs else None
 
 
-def evaluate(config: str, checkpoint: str, work_dir: str,
-             force: bool) -> Dict[str, float]:
-    """All the table's numbers for one backbone."""
+def evaluate(
+    config: str,
+    checkpoint: str,
+    work_dir: str,
+    force: bool = False,
+    linear_options: Sequence[str] = (),
+    knn_options: Sequence[str] = ()
+) -> Dict[str, float]:
+    """All the table's numbers for one backbone.
+
+    Args:
+        config (str): Pretraining config.
+        checkpoint (str): Checkpoint or ``'random'``.
+        work_dir (str): Where the evaluations of this row go.
+        force (bool): Rerun finished evaluations. Defaults to False.
+        linear_options (Sequence[str]): ``KEY=VALUE`` overrides of the
+            linear configs. Defaults to ().
+        knn_options (Sequence[str]): ``KEY=VALUE`` overrides of ``config``
+            for the k-NN and k-means tools. Defaults to ().
+
+    Returns:
+        dict[str, float]: The numbers of :data:`COLUMNS`, in percent.
+    """
     config, work_dir = osp.abspath(config), osp.abspath(work_dir)
     if checkpoint != 'random':
         checkpoint = osp.abspath(checkpoint)
     results = {}
     for key, linear_config in PROTOCOLS.items():
         out = osp.join(work_dir, key)
-        max_epochs = Config.fromfile(linear_config).train_cfg.max_epochs
+        linear_cfg = Config.fromfile(linear_config)
+        linear_cfg.merge_from_dict(parse_options(linear_options))
+        max_epochs = linear_cfg.train_cfg.max_epochs
         top1 = None if force else final_top1(out, max_epochs)
         if top1 is None:
             run([
                 'bash', 'tools/benchmarks/linear_eval.sh', linear_config,
-                checkpoint, '1', '--work-dir', out
+                checkpoint, '1', *linear_options, '--work-dir', out
             ])
             top1 = final_top1(out, max_epochs)
         if top1 is None:
@@ -124,7 +169,7 @@ def evaluate(config: str, checkpoint: str, work_dir: str,
         run([
             'bash', 'tools/benchmarks/knn_eval.sh', config, checkpoint, '1',
             '--work-dir',
-            osp.dirname(knn_json)
+            osp.dirname(knn_json), *cfg_options(knn_options)
         ])
     with open(knn_json) as f:
         knn = json.load(f)['metrics']
@@ -134,7 +179,7 @@ def evaluate(config: str, checkpoint: str, work_dir: str,
         run([
             sys.executable, 'tools/analysis_tools/kmeans_clusters.py', config,
             checkpoint, '--work-dir',
-            osp.dirname(kmeans_json)
+            osp.dirname(kmeans_json), *cfg_options(knn_options)
         ])
     with open(kmeans_json) as f:
         results['kmeans_nmi'] = 100 * json.load(f)['metrics']['nmi']
@@ -164,7 +209,8 @@ def main():
     rows = []
     for name, config, checkpoint in args.row:
         results = evaluate(config, checkpoint,
-                           osp.join(args.work_dir, slug(name)), args.force)
+                           osp.join(args.work_dir, slug(name)), args.force,
+                           args.linear_options, args.knn_options)
         rows.append(
             dict(name=name,
                  config=osp.abspath(config),
