@@ -60,3 +60,13 @@ def format_report(summary: Dict) -> str:
         lines.append('WARNING: the trained backbone does not beat random '
                      'init on weighted k-NN in this run.')
     return '\n'.join(lines)
+
+
+def format_figures(figures: Dict[str, str]) -> str:
+    """Lines naming the figures the demo drew (name -> PNG path)."""
+    names = dict(retrieval='nearest-neighbour retrievals',
+                 tsne='t-SNE, random init vs after MSF',
+                 curves='training curves (loss, purity, k-NN)')
+    return '\n'.join(['figures (docs/figures.md):'] + [
+        f'  {names.get(key, key):38s}{path}' for key, path in figures.items()
+    ])
