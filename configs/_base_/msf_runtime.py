@@ -3,6 +3,9 @@ _base_ = 'mmpretrain::_base_/default_runtime.py'
 
 custom_imports = dict(imports=['mmmsf'], allow_failed_imports=False)
 
+# ResumableEpochBasedTrainLoop registers those of these hooks (with default
+# arguments) that a config's own `custom_hooks = [...]` leaves out, so the
+# checks survive mmengine replacing the list (see docs/reliability.md).
 custom_hooks = [
     # validate the bank before step 1 and log its statistics
     dict(type='MemoryBankHook', interval=100),

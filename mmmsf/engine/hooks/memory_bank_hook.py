@@ -58,7 +58,8 @@ class MemoryBankHook(Hook):
             raise TypeError(
                 f'MemoryBankHook needs a model with a memory bank (such as '
                 f'MSF), got {type(model).__name__}; remove the hook from '
-                f'`custom_hooks`.')
+                f'`custom_hooks` and, with ResumableEpochBasedTrainLoop, '
+                f'from `train_cfg.required_hooks`.')
         return model
 
     def before_train(self, runner) -> None:
