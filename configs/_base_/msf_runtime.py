@@ -22,4 +22,12 @@ custom_hooks = [
 
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', max_keep_ckpts=3))
 
+# scalars (loss, lr, msf/*) to `<work_dir>/<timestamp>/vis_data`: JSON and
+# TensorBoard event files (`tensorboard --logdir <work_dir>`)
+vis_backends = [
+    dict(type='LocalVisBackend'),
+    dict(type='TensorboardVisBackend'),
+]
+visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
+
 log_processor = dict(window_size=100)

@@ -1,6 +1,7 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 """The CPU demo config with the real mmengine Runner."""
 import copy
+import math
 import os.path as osp
 import subprocess
 import sys
@@ -109,6 +110,22 @@ def test_warm_start_fills_bank_with_real_embeddings(tmp_path):
                 'msf/purity_mean'):
         assert key in scalars, key
     assert scalars['msf/bank_fill'].current() == 1.0
+
+
+def test_scalars_reach_tensorboard(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import \
+        EventAccumulator
+    cfg = _cfg(tmp_path, **{'train_dataloader.dataset.indices': 32})
+    Runner.from_cfg(cfg).train()
+    events = list(tmp_path.glob('*/vis_data/events.out.tfevents.*'))
+    assert len(events) == 1, events
+    acc = EventAccumulator(str(events[0]))
+    acc.Reload()
+    for tag in ('loss', 'msf/purity_mean', 'msf/bank_fill'):
+        assert tag in acc.Tags()['scalars'], tag
+    losses = acc.Scalars('loss')
+    assert [e.step for e in losses] == [1, 2]  # 32 samples, batches of 16
+    assert all(math.isfinite(e.value) for e in losses)
 
 
 def test_config_runs_under_mmpretrain_own_train_tool(tmp_path):
