@@ -15,10 +15,10 @@ from eval_helpers import (LINEAR_CONFIG, LINEAR_SCRIPT, MSF_LINEAR_CONFIG,
                           save_renamed_checkpoint, tiny_split)
 from mmengine.config import Config
 from mmengine.runner import Runner
+from mmpretrain.utils import get_ori_model
 
 from mmmsf.engine.hooks import feature_statistics_hook
 from mmmsf.models.necks import L2NormStandardizeNeck
-from mmmsf.utils import get_ori_model
 
 
 def test_neck_standardises_with_its_statistics():

@@ -12,8 +12,7 @@ import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
-
-from mmmsf.utils import get_ori_model
+from mmpretrain.utils import get_ori_model
 
 sys.path.insert(0, osp.dirname(osp.dirname(__file__)))
 from conftest import DEMO_CONFIG, REPO_ROOT, tiny_cfg_options  # noqa: E402

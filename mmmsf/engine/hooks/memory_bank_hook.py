@@ -7,8 +7,7 @@ from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS
-
-from mmmsf.utils import get_ori_model
+from mmpretrain.utils import get_ori_model
 
 
 @HOOKS.register_module()
