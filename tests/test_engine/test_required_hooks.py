@@ -25,6 +25,7 @@ def _knn_only_cfg(work_dir, *extra_hooks, **options):
     knn = next(h for h in cfg.custom_hooks if h.type == 'KNNMonitorHook')
     knn.reference_dataloader.dataset.indices = 64
     knn.query_dataloader.dataset.indices = 32
+    knn.eval_before_train = False  # seconds saved; not what is tested
     cfg.merge_from_dict(tiny_cfg_options(str(work_dir), num_samples=32))
     cfg.merge_from_dict(options)
     # what a user writes: a list, which replaces the base's hooks
@@ -46,6 +47,10 @@ def test_knn_only_custom_hooks_still_validate_the_bank(tmp_path):
         assert sum(isinstance(h, hook_cls) for h in runner.hooks) == 1, \
             hook_cls.__name__
     assert not list(tmp_path.glob('*.pth'))
+    log, = tmp_path.glob('*/*.log')
+    assert ('`custom_hooks` lacks MemoryBankHook, MSFInputCheckHook, '
+            'RNGStateHook, NonFiniteLossHook, PreemptionCheckpointHook; '
+            'registered with default arguments') in log.read_text()
 
 
 def test_knn_only_custom_hooks_still_guard_nan(tmp_path, monkeypatch):
