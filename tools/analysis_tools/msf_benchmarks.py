@@ -22,15 +22,16 @@ import random
 import statistics
 from typing import Callable, Dict, List, Optional, Sequence
 
+import mmpretrain
 import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmengine.registry import DefaultScope
+from mmengine.utils.dl_utils import collect_env
 from mmpretrain.registry import MODELS, TRANSFORMS
 from mmpretrain.structures import DataSample
-from mmpretrain.utils import collect_env
 from torch.utils.benchmark import Timer
 
 from mmmsf.models.memories import MemoryBank
@@ -43,8 +44,9 @@ _DTYPES = dict(float32=torch.float32,
 def environment(device: torch.device) -> Dict[str, str]:
     """Machine, device, library versions and date of a measurement.
 
-    The versions come from mmpretrain's ``collect_env`` (mmengine's plus
-    MMPreTrain); the CPU model from ``/proc/cpuinfo``, which it lacks.
+    The versions come from mmengine's ``collect_env`` (mmpretrain's adds
+    the git hash of the working directory, here mmmsf's, to its version);
+    the CPU model from ``/proc/cpuinfo``, which it lacks.
 
     Args:
         device (torch.device): The device the figures are measured on.
@@ -71,7 +73,7 @@ def environment(device: torch.device) -> Dict[str, str]:
                 torch=env['PyTorch'],
                 torchvision=env['TorchVision'],
                 mmengine=env['MMEngine'],
-                mmpretrain=env['MMPreTrain'],
+                mmpretrain=mmpretrain.__version__,
                 date=datetime.datetime.now(
                     datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))
 
