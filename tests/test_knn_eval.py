@@ -101,6 +101,26 @@ def test_agrees_with_monitor_functions(features):
     assert metrics['weighted_k20_top5'] == pytest.approx(top5)
 
 
+def test_weighted_vote_matches_mmselfsup_knn_eval(features):
+    """mmmsf's one weighted vote gives mmselfsup's ``knn_eval`` numbers."""
+    knn_eval = pytest.importorskip('mmselfsup.evaluation.functional').knn_eval
+    train, train_labels, test, test_labels, num_classes = features
+    args = [
+        torch.from_numpy(a) for a in (train, train_labels, test, test_labels)
+    ]
+    for k in (5, 20, 100):
+        top1, top5 = knn_weighted_accuracy(*args,
+                                           k=k,
+                                           temperature=0.07,
+                                           num_classes=num_classes)
+        # knn_eval splits the queries into 100 chunks: give it 120 (each
+        # query twice, the same accuracy)
+        ref1, ref5 = knn_eval(args[0], args[1].long(), args[2].repeat(2, 1),
+                              args[3].long().repeat(2), k, 0.07, num_classes)
+        assert top1 == pytest.approx(float(ref1))
+        assert top5 == pytest.approx(float(ref5))
+
+
 def test_majority_tie_goes_to_nearer_class():
     # neighbours of the query by similarity: class 1, 0, 0, 1
     train = torch.tensor([[1., 0.], [.8, .6], [.6, .8], [0., 1.]])

@@ -15,10 +15,10 @@ from eval_helpers import (LINEAR_CONFIG, LINEAR_SCRIPT, MSF_LINEAR_CONFIG,
                           save_renamed_checkpoint, tiny_split)
 from mmengine.config import Config
 from mmengine.runner import Runner
+from mmpretrain.utils import get_ori_model
 
 from mmmsf.engine.hooks import feature_statistics_hook
 from mmmsf.models.necks import L2NormStandardizeNeck
-from mmmsf.utils import get_ori_model
 
 
 def test_neck_standardises_with_its_statistics():
@@ -165,11 +165,63 @@ def test_linear_eval_sh_end_to_end(tmp_path):
     ckpt = str(tmp_path / 'msf.pth')
     save_msf_checkpoint(ckpt)
     log = _linear_eval_sh(ckpt, '1', 32, tmp_path)
-    work_dir = (tmp_path / 'work_dirs' / 'linear' /
-                'resnet18-w16_msf-linear-1xb128-steplr-10e_digits' / 'msf')
-    assert (work_dir / 'epoch_1.pth').exists()
+    work_dirs = list(
+        (tmp_path / 'work_dirs' / 'linear' /
+         'resnet18-w16_msf-linear-1xb128-steplr-10e_digits').iterdir())
+    assert len(work_dirs) == 1
+    assert work_dirs[0].name.startswith(f'{tmp_path.name}-msf-')
+    assert (work_dirs[0] / 'epoch_1.pth').exists()
     assert 'Loaded 120 tensors' in log
     assert 'statistics of 64 training samples' in log
+    # 1 process x batch 16 against the protocol's 1 x 128: lr x 16/128
+    assert 'the current batch size is 16. Scaling the original LR by ' \
+        '0.125' in log
+
+
+def _launch_with_fake_python(tmp_path, config, ckpt, *args, **env):
+    """Run linear_eval.sh with a ``python`` that records its arguments."""
+    fake = tmp_path / 'fake_python'
+    fake.write_text('#!/bin/sh\necho "$@" > "$(dirname "$0")/args"\n')
+    fake.chmod(0o755)
+    full_env = {k: v for k, v in os.environ.items() if k != 'GPUS'}
+    full_env.update(PYTHON=str(fake), **env)
+    proc = subprocess.run(['bash', LINEAR_SCRIPT, config, ckpt, *args],
+                          cwd=tmp_path,
+                          env=full_env,
+                          capture_output=True,
+                          text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return (tmp_path / 'args').read_text().split()
+
+
+def test_linear_eval_sh_gpus_default_to_the_protocol(tmp_path):
+    in1k = MSF_LINEAR_CONFIG.replace(
+        'resnet18-w16_msf-linear-1xb128-steplr-10e_digits',
+        'resnet50_msf-linear-8xb32-steplr-40e_in1k')
+    args = _launch_with_fake_python(tmp_path, in1k, 'msf.pth')
+    assert args[:3] == ['-m', 'torch.distributed.run', '--nproc_per_node=8']
+    args = _launch_with_fake_python(tmp_path, in1k, 'msf.pth', GPUS='2')
+    assert args[2] == '--nproc_per_node=2'
+    args = _launch_with_fake_python(tmp_path, in1k, 'msf.pth', '4')
+    assert args[2] == '--nproc_per_node=4'
+    args = _launch_with_fake_python(tmp_path, MSF_LINEAR_CONFIG, 'msf.pth',
+                                    'train_cfg.max_epochs=1')
+    assert args[0].endswith('train.py')  # 1xb128: one process
+    assert args[-1] == 'train_cfg.max_epochs=1'
+
+
+def test_linear_eval_sh_work_dirs_differ_for_same_file_name(tmp_path):
+    work_dirs = []
+    for run in ('run_a', 'run_b'):
+        (tmp_path / run).mkdir()
+        (tmp_path / run / 'epoch_200.pth').write_bytes(b'')
+        args = _launch_with_fake_python(tmp_path, MSF_LINEAR_CONFIG,
+                                        f'{run}/epoch_200.pth')
+        work_dirs.append(args[args.index('--work-dir') + 1])
+    assert work_dirs[0] != work_dirs[1]
+    assert '/run_a-epoch_200-' in work_dirs[0]
+    assert '/run_b-epoch_200-' in work_dirs[1]
 
 
 def _statistics_line(log: str) -> str:

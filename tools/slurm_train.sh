@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
 # Usage: [GPUS=8] [GPUS_PER_NODE=8] bash tools/slurm_train.sh PARTITION \
 #     JOB_NAME CONFIG WORK_DIR [train.py args]
+#
+# Passes `--resume auto`: a run restarted in the same WORK_DIR continues from
+# its last checkpoint (a new WORK_DIR starts from scratch). On SIGTERM
+# (pre-emption, time limit) PreemptionCheckpointHook saves iter_N.pth and,
+# inside a batch job (sbatch), runs `scontrol requeue $SLURM_JOB_ID`; the
+# requeued job runs this script again and continues. Outside a batch job the
+# processes exit with status 75: restart the same command. See
+# docs/reliability.md.
 set -x
 
 PARTITION=$1
@@ -23,4 +31,4 @@ srun -p ${PARTITION} \
     --kill-on-bad-exit=1 \
     ${SRUN_ARGS} \
     ${PYTHON:-python} -u "$(dirname "$0")/train.py" ${CONFIG} \
-    --work-dir=${WORK_DIR} --launcher="slurm" ${PY_ARGS}
+    --work-dir=${WORK_DIR} --launcher="slurm" --resume auto ${PY_ARGS}

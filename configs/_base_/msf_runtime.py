@@ -10,6 +10,9 @@ runner_type = 'CheckpointSafeRunner'
 # size/dtype; skip (with a warning per key) what does not fit
 load_checkpoint_cfg = dict(migrate_memory=False, allow_partial=False)
 
+# ResumableEpochBasedTrainLoop registers those of these hooks (with default
+# arguments) that a config's own `custom_hooks = [...]` leaves out, so the
+# checks survive mmengine replacing the list (see docs/reliability.md).
 custom_hooks = [
     # validate the bank before step 1 and log its statistics
     dict(type='MemoryBankHook', interval=100),
@@ -25,5 +28,13 @@ custom_hooks = [
 ]
 
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', max_keep_ckpts=3))
+
+# scalars (loss, lr, msf/*) to `<work_dir>/<timestamp>/vis_data`: JSON and
+# TensorBoard event files (`tensorboard --logdir <work_dir>`)
+vis_backends = [
+    dict(type='LocalVisBackend'),
+    dict(type='TensorboardVisBackend'),
+]
+visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
 
 log_processor = dict(window_size=100)

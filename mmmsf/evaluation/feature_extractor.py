@@ -5,10 +5,9 @@ import torch
 import torch.nn.functional as F
 from mmengine.dist import all_gather, get_rank, get_world_size
 from mmengine.utils import ProgressBar
+from mmpretrain.utils import get_ori_model
 from torch import nn
 from torch.utils.data import DataLoader
-
-from mmmsf.utils import get_ori_model
 
 
 @torch.no_grad()

@@ -4,10 +4,9 @@ from typing import Tuple
 import torch
 import torch.nn.functional as F
 from mmengine.dist import all_reduce, get_rank, get_world_size
+from mmpretrain.utils import get_ori_model
 from torch import nn
 from torch.utils.data import DataLoader
-
-from mmmsf.utils import get_ori_model
 
 
 @torch.no_grad()

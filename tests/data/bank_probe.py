@@ -6,8 +6,7 @@ import torch
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
-
-from mmmsf.utils import get_ori_model
+from mmpretrain.utils import get_ori_model
 
 
 @HOOKS.register_module()

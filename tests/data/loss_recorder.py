@@ -8,8 +8,7 @@ import time
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
-
-from mmmsf.utils import get_ori_model
+from mmpretrain.utils import get_ori_model
 
 
 @HOOKS.register_module()

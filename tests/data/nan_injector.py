@@ -5,8 +5,7 @@ import os
 import torch
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
-
-from mmmsf.utils import get_ori_model
+from mmpretrain.utils import get_ori_model
 
 
 @HOOKS.register_module()

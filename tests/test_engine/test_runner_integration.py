@@ -1,6 +1,7 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 """The CPU demo config with the real mmengine Runner."""
 import copy
+import math
 import os.path as osp
 import subprocess
 import sys
@@ -11,8 +12,7 @@ import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
-
-from mmmsf.utils import get_ori_model
+from mmpretrain.utils import get_ori_model
 
 sys.path.insert(0, osp.dirname(osp.dirname(__file__)))
 from conftest import tiny_cfg_options  # noqa: E402
@@ -110,6 +110,22 @@ def test_warm_start_fills_bank_with_real_embeddings(tmp_path):
                 'msf/purity_mean'):
         assert key in scalars, key
     assert scalars['msf/bank_fill'].current() == 1.0
+
+
+def test_scalars_reach_tensorboard(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import \
+        EventAccumulator
+    cfg = _cfg(tmp_path, **{'train_dataloader.dataset.indices': 32})
+    Runner.from_cfg(cfg).train()
+    events = list(tmp_path.glob('*/vis_data/events.out.tfevents.*'))
+    assert len(events) == 1, events
+    acc = EventAccumulator(str(events[0]))
+    acc.Reload()
+    for tag in ('loss', 'msf/purity_mean', 'msf/bank_fill'):
+        assert tag in acc.Tags()['scalars'], tag
+    losses = acc.Scalars('loss')
+    assert [e.step for e in losses] == [1, 2]  # 32 samples, batches of 16
+    assert all(math.isfinite(e.value) for e in losses)
 
 
 # mmpretrain's BYOL on the digits: a baseline of the digits results table

@@ -2,6 +2,7 @@
 """Kill (SIGKILL) or pre-empt (SIGTERM) a run, resume it, and get the run
 that was never interrupted: same losses, data order, bank, EMA target,
 optimizer, schedulers and RNG states."""
+import os
 import os.path as osp
 import signal
 import subprocess
@@ -26,14 +27,16 @@ ITERS_PER_EPOCH = 4  # 64 samples, batch 16
 LAST = 'iter_12.pth'  # 3 epochs
 
 
-def _start_and_wait(cfg, work_dir, block_at, block_seconds):
-    """Start a run that stalls before iteration ``block_at``."""
+def _start_and_wait(cfg, work_dir, block_at, block_seconds, **env):
+    """Start a run that stalls before iteration ``block_at``; ``env`` adds
+    environment variables."""
     proc = subprocess.Popen(
         [sys.executable, TRAIN, cfg, '--work-dir',
          str(work_dir)],
         cwd=REPO_ROOT,
         env=train_env(MMMSF_TEST_BLOCK_AT_ITER=block_at,
-                      MMMSF_TEST_BLOCK_SECONDS=block_seconds),
+                      MMMSF_TEST_BLOCK_SECONDS=block_seconds,
+                      **env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True)
@@ -97,17 +100,36 @@ def test_sigkill_mid_epoch_then_resume_auto_is_exact(ref, request, tmp_path):
     assert_same_state(ref_dir / LAST, work / LAST)
 
 
+def fake_scontrol(folder) -> str:
+    """A ``scontrol`` that appends its arguments to ``scontrol.log``."""
+    folder.mkdir(exist_ok=True)
+    script = folder / 'scontrol'
+    script.write_text(
+        '#!/bin/sh\necho "$@" >> "$(dirname "$0")/scontrol.log"\n')
+    script.chmod(0o755)
+    return str(folder)
+
+
 def test_sigterm_saves_checkpoint_and_resume_is_exact(reference, tmp_path):
     cfg, ref_dir = reference
     work = tmp_path / 'work'
     work.mkdir()
+    # a slurm job (SLURM_JOB_ID set) with a fake scontrol first on PATH
+    bin_dir = fake_scontrol(tmp_path / 'bin')
     # SIGTERM arrives during iteration 5 (epoch 2, batch 1 of 4; no
-    # regular checkpoint is due): the run finishes it, saves iter_5.pth
-    # and exits 0
-    proc = _start_and_wait(cfg, work, block_at=5, block_seconds=3)
+    # regular checkpoint is due): the run finishes it, saves iter_5.pth,
+    # requeues the job and exits 75
+    proc = _start_and_wait(cfg,
+                           work,
+                           block_at=5,
+                           block_seconds=3,
+                           SLURM_JOB_ID=4242,
+                           PATH=bin_dir + os.pathsep + os.environ['PATH'])
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err[-3000:]
+    assert proc.returncode == 75, err[-3000:]
+    assert (tmp_path / 'bin' / 'scontrol.log').read_text() == \
+        'requeue 4242\n'
     assert (work / 'iter_5.pth').exists()
     assert osp.basename(
         (work / 'last_checkpoint').read_text().strip()) == 'iter_5.pth'

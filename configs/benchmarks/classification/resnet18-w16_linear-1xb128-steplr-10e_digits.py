@@ -64,3 +64,6 @@ default_hooks = dict(logger=dict(type='LoggerHook', interval=10),
                                      max_keep_ckpts=1))
 log_processor = dict(window_size=10)
 randomness = dict(seed=0)
+# the lr is for a total batch of 128; another total batch (processes x
+# batch size) scales it linearly, and the log says so
+auto_scale_lr = dict(base_batch_size=128, enable=True)

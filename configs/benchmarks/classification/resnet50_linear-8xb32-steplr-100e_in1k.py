@@ -9,3 +9,6 @@ _base_ = [
 
 # zero_init_residual as in pretraining: the same random-init baseline
 model = dict(backbone=dict(norm_eval=True, zero_init_residual=False))
+# the lr is for a total batch of 256; another total batch (processes x
+# batch size) scales it linearly, and the log says so
+auto_scale_lr = dict(base_batch_size=256, enable=True)

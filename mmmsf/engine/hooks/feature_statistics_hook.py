@@ -6,10 +6,10 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS
+from mmpretrain.utils import get_ori_model
 
 from mmmsf.evaluation import backbone_feature_statistics
 from mmmsf.models.necks import L2NormStandardizeNeck
-from mmmsf.utils import get_ori_model
 
 
 @HOOKS.register_module()

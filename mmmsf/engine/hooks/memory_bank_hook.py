@@ -7,8 +7,7 @@ from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpretrain.registry import HOOKS
-
-from mmmsf.utils import get_ori_model
+from mmpretrain.utils import get_ori_model
 
 
 @HOOKS.register_module()
@@ -59,7 +58,8 @@ class MemoryBankHook(Hook):
             raise TypeError(
                 f'MemoryBankHook needs a model with a memory bank (such as '
                 f'MSF or CO2), got {type(model).__name__}; remove the hook '
-                f'from `custom_hooks`.')
+                f'from `custom_hooks` and, with ResumableEpochBasedTrainLoop, '
+                f'from `train_cfg.required_hooks`.')
         return model
 
     def before_train(self, runner) -> None:

@@ -1,7 +1,9 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 import logging
+import os
 import os.path as osp
 import signal
+import subprocess
 import threading
 from typing import Dict, Optional, Sequence
 
@@ -14,7 +16,7 @@ from mmpretrain.registry import HOOKS
 
 @HOOKS.register_module()
 class PreemptionCheckpointHook(Hook):
-    """Save a checkpoint and exit cleanly when the job is pre-empted.
+    """Save a checkpoint when the job is pre-empted, requeue it, and exit.
 
     Slurm (and most schedulers) send ``SIGTERM`` some seconds before they
     kill a job. The handler installed here only records the signal; at the
@@ -24,6 +26,13 @@ class PreemptionCheckpointHook(Hook):
     A signal that arrives during evaluation or a warm start is handled at
     the end of the next iteration.
 
+    Under slurm (``SLURM_JOB_ID`` set) rank 0 then runs
+    ``scontrol requeue $SLURM_JOB_ID``, so the job comes back and continues
+    with ``--resume auto`` (``tools/slurm_train.sh`` passes it). Slurm
+    requeues batch jobs only (``sbatch``); when ``scontrol`` fails, a
+    warning gives its message and the exit status tells the caller to
+    restart the run.
+
     Its priority (``VERY_LOW``) runs it after ``CheckpointHook`` and
     :class:`RNGStateHook`, so the saved state is that of a regular
     checkpoint.
@@ -31,20 +40,26 @@ class PreemptionCheckpointHook(Hook):
     Args:
         signals (Sequence[str]): Names of the signals to catch.
             Defaults to ``('SIGTERM', )``.
-        exit_code (int): Exit status after saving. Defaults to 0.
+        exit_code (int): Exit status after saving: resume the run when a
+            process ends with it. Defaults to 75 (``EX_TEMPFAIL`` of
+            ``sysexits.h``: a temporary failure, try again).
+        requeue (bool): Under slurm, requeue the job after saving.
+            Defaults to True.
     """
 
     priority = 'VERY_LOW'
 
     def __init__(self,
                  signals: Sequence[str] = ('SIGTERM', ),
-                 exit_code: int = 0) -> None:
+                 exit_code: int = 75,
+                 requeue: bool = True) -> None:
         unknown = [s for s in signals if not hasattr(signal, s)]
         if unknown:
             raise ValueError(
                 f'PreemptionCheckpointHook: unknown signal(s) {unknown}.')
         self.signals = [getattr(signal, s) for s in signals]
         self.exit_code = exit_code
+        self.requeue = requeue
         self._received: Optional[int] = None
         self._previous: Dict[int, object] = {}
 
@@ -97,4 +112,43 @@ class PreemptionCheckpointHook(Hook):
             f'{filename} at iteration {runner.iter + 1} and stopped. '
             f'Continue with `--resume auto`.',
             logger='current')
+        if self.requeue and is_main_process():
+            self.requeue_slurm_job()
+        print_log(
+            f'PreemptionCheckpointHook: exiting with status '
+            f'{self.exit_code}.',
+            logger='current')
         raise SystemExit(self.exit_code)
+
+    @staticmethod
+    def requeue_slurm_job() -> bool:
+        """Run ``scontrol requeue $SLURM_JOB_ID`` when under slurm.
+
+        Returns:
+            bool: Whether slurm accepted the requeue.
+        """
+        job_id = os.environ.get('SLURM_JOB_ID')
+        if not job_id:
+            return False
+        try:
+            proc = subprocess.run(['scontrol', 'requeue', job_id],
+                                  capture_output=True,
+                                  text=True,
+                                  timeout=60)
+            error = proc.stderr.strip() or f'exit status {proc.returncode}'
+            ok = proc.returncode == 0
+        except (OSError, subprocess.TimeoutExpired) as err:
+            error, ok = f'{type(err).__name__}: {err}', False
+        if ok:
+            print_log(
+                f'PreemptionCheckpointHook: requeued slurm job {job_id}; '
+                f'it continues from the saved checkpoint.',
+                logger='current')
+        else:
+            print_log(
+                f'PreemptionCheckpointHook: `scontrol requeue {job_id}` '
+                f'failed ({error}); slurm requeues batch (sbatch) jobs '
+                f'only. Restart the run with `--resume auto`.',
+                logger='current',
+                level=logging.WARNING)
+        return ok

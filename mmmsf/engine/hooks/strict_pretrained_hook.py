@@ -5,9 +5,9 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS
+from mmpretrain.utils import get_ori_model
 
 from mmmsf.evaluation import load_backbone_checkpoint
-from mmmsf.utils import get_ori_model
 
 
 @HOOKS.register_module()

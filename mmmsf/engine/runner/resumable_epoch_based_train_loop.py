@@ -5,13 +5,19 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 from mmengine.dist import get_world_size
 from mmengine.logging import print_log
 from mmengine.runner import EpochBasedTrainLoop
-from mmpretrain.registry import LOOPS
+from mmpretrain.registry import HOOKS, LOOPS
 from torch.utils.data import BatchSampler, DataLoader, Sampler
 
 from mmmsf.utils.rng_state import get_rng_state, set_rng_state
 
 # message-hub key (checkpointed): samples of the current epoch consumed
 EPOCH_SAMPLES_KEY = 'train_epoch_samples'
+
+# The checks an MSF run must keep when a config replaces `custom_hooks`
+# (mmengine merges lists by replacing them): bank validation, the two-view
+# input check, RNG states for exact resume, the NaN guard and SIGTERM saving.
+REQUIRED_HOOKS = ('MemoryBankHook', 'MSFInputCheckHook', 'RNGStateHook',
+                  'NonFiniteLossHook', 'PreemptionCheckpointHook')
 
 
 class _SkipFirst(Sampler):
@@ -70,7 +76,13 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
       :class:`~mmmsf.engine.hooks.RNGStateHook`) after the ``before_train``
       / ``before_train_epoch`` hooks and the creation of the data iterator
       have run, so the next batch draws what it drew in the original run;
-    - refuses an empty training set with one clear error before training.
+    - refuses an empty training set with one clear error before training;
+    - registers the hooks named in ``required_hooks`` that the config's
+      ``custom_hooks`` lacks, with their default arguments, and says so in
+      the log: a config that sets ``custom_hooks = [...]`` replaces the
+      base's list (mmengine merges lists by replacing them) but keeps the
+      bank validation, the input check, the RNG states, the NaN guard and
+      SIGTERM saving. Two instances of one required hook are refused.
 
     With ``num_workers=0`` a resumed run is identical to the uninterrupted
     one. With workers the data order is still exact; the augmentations are
@@ -94,6 +106,9 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         per_sample_seed (bool): Seed each sample's augmentation from its
             index, the epoch and the run's seed, so that a run resumed
             mid-epoch with data-loading workers is exact. Defaults to False.
+        required_hooks (Sequence[str], optional): Registered names of the
+            hooks every run of this loop must have. Defaults to
+            :data:`REQUIRED_HOOKS`; ``[]`` turns the guarantee off.
     """
 
     def __init__(self,
@@ -103,7 +118,8 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
                  val_begin: int = 1,
                  val_interval: int = 1,
                  dynamic_intervals: Optional[List[Tuple[int, int]]] = None,
-                 per_sample_seed: bool = False) -> None:
+                 per_sample_seed: bool = False,
+                 required_hooks: Optional[Sequence[str]] = None) -> None:
         self.per_sample_seed = per_sample_seed
         if isinstance(dataloader, dict) and per_sample_seed:
             dataloader = dict(dataloader,
@@ -129,6 +145,36 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         self._resume_rng: Optional[dict] = None
         if per_sample_seed:
             self._tag_sampler(runner.seed)
+        if required_hooks is None:
+            required_hooks = REQUIRED_HOOKS
+        self._ensure_hooks(required_hooks)
+
+    def _ensure_hooks(self, names: Sequence[str]) -> None:
+        """Register each required hook the runner lacks; refuse two."""
+        added = []
+        for name in names:
+            hook_cls = HOOKS.get(name)
+            if hook_cls is None:
+                raise ValueError(
+                    f'ResumableEpochBasedTrainLoop: required hook {name!r} '
+                    f'is not registered; check `train_cfg.required_hooks`.')
+            found = [h for h in self.runner.hooks if isinstance(h, hook_cls)]
+            if len(found) > 1:
+                raise ValueError(
+                    f'ResumableEpochBasedTrainLoop: `custom_hooks` holds '
+                    f'{len(found)} {name}s; keep one (a config that extends '
+                    f'the base list with `*_base_.custom_hooks` must not add '
+                    f'its own copy too).')
+            if not found:
+                self.runner.register_hook(hook_cls())
+                added.append(name)
+        if added:
+            print_log(
+                f'ResumableEpochBasedTrainLoop: `custom_hooks` lacks '
+                f'{", ".join(added)}; registered with default arguments '
+                f'(list them in `custom_hooks` to configure them, or set '
+                f'`train_cfg.required_hooks`).',
+                logger='current')
 
     def _tag_sampler(self, seed: int) -> None:
         """Make the sampler yield the keys PerSampleSeededDataset seeds

@@ -1,7 +1,7 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
-from .knn import (knn_majority_accuracy, knn_search, knn_weighted_accuracy,
-                  majority_vote)
-from .knn_benchmark import faiss_knn_search, knn_benchmark, weighted_vote
+from .knn import knn_majority_accuracy, knn_search, majority_vote
+from .knn_benchmark import (faiss_knn_search, knn_benchmark,
+                            knn_weighted_accuracy, weighted_vote)
 
 __all__ = [
     'knn_search', 'majority_vote', 'knn_majority_accuracy',

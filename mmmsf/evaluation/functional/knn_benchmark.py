@@ -1,6 +1,8 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 """The k-NN benchmark of ``tools/benchmarks/knn_eval.py``: one neighbour
-search, scored with both the majority and the weighted protocol."""
+search, scored with both the majority and the weighted protocol. The
+weighted vote here is the only one in mmmsf (the online monitor uses it
+too)."""
 from typing import Dict, Iterable, List, Tuple
 
 import torch
@@ -41,7 +43,9 @@ def weighted_vote(neighbor_sims: torch.Tensor, neighbor_labels: torch.Tensor,
                   num_classes: int, temperature: float) -> torch.Tensor:
     """Class scores of the weighted k-NN of DINO / mmselfsup.
 
-    Each neighbour votes for its class with ``exp(sim / T)``.
+    Each neighbour votes for its class with ``exp(sim / T)``, as in
+    mmselfsup's ``knn_eval``; unlike it, the vote takes neighbours found
+    once (by torch or faiss) for every ``k``.
 
     Args:
         neighbor_sims (torch.Tensor): N x k cosine similarities.
@@ -144,3 +148,40 @@ def knn_benchmark(
             correct[key] = correct.get(key, 0) + int(hit.any(dim=1).sum())
     num_test = test_feats.shape[0]
     return {k: 100.0 * v / num_test for k, v in correct.items()}, notes
+
+
+def knn_weighted_accuracy(train_feats: torch.Tensor,
+                          train_labels: torch.Tensor,
+                          test_feats: torch.Tensor,
+                          test_labels: torch.Tensor,
+                          k: int = 20,
+                          temperature: float = 0.07,
+                          num_classes: int = None) -> Tuple[float, float]:
+    """Top-1/top-5 (%) of the weighted k-NN of mmselfsup / DINO.
+
+    The weighted protocol of :func:`knn_benchmark` for one ``k``.
+
+    Args:
+        train_feats (torch.Tensor): M x D features of the labelled set.
+        train_labels (torch.Tensor): M labels.
+        test_feats (torch.Tensor): N x D query features.
+        test_labels (torch.Tensor): N labels.
+        k (int): Number of neighbours. Defaults to 20.
+        temperature (float): Vote temperature. Defaults to 0.07.
+        num_classes (int, optional): Defaults to ``max(label) + 1``.
+
+    Returns:
+        tuple[float]: Top-1 and top-5 accuracy in percent.
+    """
+    if not 1 <= k <= train_feats.shape[0]:
+        raise ValueError(f'knn_weighted_accuracy: k={k} but there are only '
+                         f'{train_feats.shape[0]} labelled features.')
+    metrics, _ = knn_benchmark(train_feats,
+                               train_labels,
+                               test_feats,
+                               test_labels,
+                               majority_ks=(),
+                               weighted_ks=(k, ),
+                               temperature=temperature,
+                               num_classes=num_classes)
+    return metrics[f'weighted_k{k}_top1'], metrics[f'weighted_k{k}_top5']

@@ -2,7 +2,9 @@
 """Side-by-side benchmarks of `Mean Shift for Self-Supervised Learning
 <https://arxiv.org/abs/2105.07269>`_ (MSF) against its baselines.
 
-Three measurements, used by ``tools/analysis_tools/benchmark_msf.py``:
+The program behind ``tools/analysis_tools/benchmark_msf.py`` (kept beside
+it, out of the ``mmmsf`` library). Three measurements, timed with
+:class:`torch.utils.benchmark.Timer`:
 
 - :func:`bench_step_time`: one training step (forward ``'loss'``, backward,
   SGD step) of MSF against mmpretrain's BYOL, interleaved.
@@ -18,17 +20,19 @@ import os.path as osp
 import platform
 import random
 import statistics
-import time
 from typing import Callable, Dict, List, Optional, Sequence
 
+import mmpretrain
 import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmengine.registry import DefaultScope
+from mmengine.utils.dl_utils import collect_env
 from mmpretrain.registry import MODELS, TRANSFORMS
 from mmpretrain.structures import DataSample
+from torch.utils.benchmark import Timer
 
 from mmmsf.models.memories import MemoryBank
 
@@ -40,15 +44,17 @@ _DTYPES = dict(float32=torch.float32,
 def environment(device: torch.device) -> Dict[str, str]:
     """Machine, device, library versions and date of a measurement.
 
+    The versions come from mmengine's ``collect_env`` (mmpretrain's adds
+    the git hash of the working directory, here mmmsf's, to its version);
+    the CPU model from ``/proc/cpuinfo``, which it lacks.
+
     Args:
         device (torch.device): The device the figures are measured on.
 
     Returns:
         dict[str, str]: ``cpu``, ``cores``, ``device``, versions, ``date``.
     """
-    import mmengine
-    import mmpretrain
-    import torchvision
+    env = collect_env()
     cpu = platform.processor() or platform.machine()
     if osp.exists('/proc/cpuinfo'):
         with open('/proc/cpuinfo') as f:
@@ -64,17 +70,35 @@ def environment(device: torch.device) -> Dict[str, str]:
                 cores=str(os.cpu_count()),
                 torch_threads=str(torch.get_num_threads()),
                 device=f'{device.type} ({name})',
-                torch=torch.__version__,
-                torchvision=torchvision.__version__,
-                mmengine=mmengine.__version__,
+                torch=env['PyTorch'],
+                torchvision=env['TorchVision'],
+                mmengine=env['MMEngine'],
                 mmpretrain=mmpretrain.__version__,
                 date=datetime.datetime.now(
                     datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
+def time_call(fn: Callable[[], None],
+              number: int = 1,
+              num_threads: Optional[int] = None) -> float:
+    """Mean seconds of ``number`` calls of ``fn`` (after two warm-up calls).
+
+    Measured by :class:`torch.utils.benchmark.Timer`, which synchronises
+    the accelerator around the timed calls.
+
+    Args:
+        fn (Callable): The work to time.
+        number (int): Timed calls. Defaults to 1.
+        num_threads (int, optional): torch threads while timing. Defaults
+            to the current number.
+
+    Returns:
+        float: Seconds per call.
+    """
+    timer = Timer(stmt='fn()',
+                  globals=dict(fn=fn),
+                  num_threads=num_threads or torch.get_num_threads())
+    return timer.timeit(number).mean
 
 
 class PeakMemory:
@@ -123,18 +147,6 @@ class PeakMemory:
         for event in sorted(events, key=lambda e: e.start_ns()):
             current += event.nbytes()
             self.peak = max(self.peak, current)
-
-
-def _median_time(fn: Callable[[], None], device: torch.device,
-                 repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        _sync(device)
-        start = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 # --------------------------------------------------------------------------
@@ -199,8 +211,10 @@ def bench_step_time(device: torch.device,
                     amp: bool = False) -> Dict:
     """Median training-step time of MSF, BYOL and MSF-topk1, interleaved.
 
-    Each round runs one step of every model, in a rotating order, so that
-    drifts of a shared machine hit all of them alike.
+    Each round runs one timed step of every model, in a rotating order, so
+    that drifts of a shared machine hit all of them alike;
+    :class:`torch.utils.benchmark.Timer` runs two untimed steps of the same
+    model before each timed one.
 
     Args:
         device (torch.device): Device.
@@ -248,12 +262,10 @@ def bench_step_time(device: torch.device,
     for i in range(warmup + steps):
         order = names[i % len(names):] + names[:i % len(names)]
         for name in order:
-            _sync(device)
-            start = time.perf_counter()
-            step(name)
-            _sync(device)
-            if i >= warmup:
-                times[name].append(time.perf_counter() - start)
+            if i < warmup:
+                step(name)
+            else:
+                times[name].append(time_call(lambda: step(name)))
     median = {name: statistics.median(t) for name, t in times.items()}
     return dict(backbone=f'ResNet-{depth}',
                 batch=batch,
@@ -335,8 +347,7 @@ def bench_bank_search(device: torch.device,
                         chunked_mean_shift_loss(pred, target, bank,
                                                 k).backward()
 
-                run()  # warm-up
-                seconds = _median_time(run, device, repeats)
+                seconds = time_call(run, number=repeats)
                 with PeakMemory(device) as mem:
                     run()
                 pred.grad = None
@@ -478,10 +489,13 @@ def bench_pipelines(dataset_cfg: str,
         names = list(pipelines)
         for i in range(rounds):
             for name in names[i % len(names):] + names[:i % len(names)]:
-                start = time.perf_counter()
-                for path in paths:
-                    pipelines[name](path)
-                rates[name].append(len(paths) / (time.perf_counter() - start))
+
+                def one_pass(fn=pipelines[name]) -> None:
+                    for path in paths:
+                        fn(path)
+
+                rates[name].append(
+                    len(paths) / time_call(one_pass, num_threads=1))
     finally:
         torch.set_num_threads(threads)
         cv2.setNumThreads(cv2_threads)
@@ -536,7 +550,8 @@ def to_markdown(result: Dict, targets: Dict[str, float]) -> str:
             f"inputs, bank {step['bank_size']}, topk {step['topk']}, "
             f"{step['precision']}; forward `loss` + backward + SGD step; "
             f"median of {step['steps']} interleaved steps after "
-            f"{step['warmup']} warm-up steps).", '',
+            f"{step['warmup']} warm-up steps, each timed step after two "
+            'untimed ones of torch.utils.benchmark).', '',
             '| model | median step (s) | measured on |', '|---|---|---|'
         ]
         for name, sec in step['median_s'].items():
@@ -550,7 +565,8 @@ def to_markdown(result: Dict, targets: Dict[str, float]) -> str:
     rows = result.get('bank_search')
     if rows:
         lines += [
-            '**(b) Bank search + loss + backward** (time: median; peak '
+            '**(b) Bank search + loss + backward** (time: mean of the timed '
+            'calls after two warm-up calls; peak '
             f"extra memory: {rows[0]['memory_method']}; bound = batch x "
             'chunk x 4 B + batch x k x dim x 4 B).', '',
             '| impl | bank | dtype | chunk | time (ms) | peak extra (MiB) '
