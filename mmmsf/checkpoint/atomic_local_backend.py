@@ -62,7 +62,7 @@ def register_atomic_local_backend() -> None:
     prefix and arguments) are replaced as well.
     """
     from mmengine.fileio import io as fileio_io
-    register_backend('local', AtomicLocalBackend, force=True)
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
     for key, backend in list(fileio_io.backend_instances.items()):
         if type(backend) is LocalBackend:
             fileio_io.backend_instances[key] = AtomicLocalBackend()

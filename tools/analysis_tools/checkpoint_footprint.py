@@ -29,15 +29,19 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
 # a fresh process: import, then load the backbone; peak RSS in MiB
+# (VmHWM, not ru_maxrss: after fork Linux starts a child's ru_maxrss at
+# its parent's, which here holds the checkpoint that was just written)
 _PROBE = r'''
-import resource, sys, torch
+import sys, torch
 sys.path.insert(0, {root!r})
 from mmmsf.evaluation.checkpoint_loading import backbone_state_dict
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def hwm():
+    with open('/proc/self/status') as f:
+        return next(int(l.split()[1]) for l in f if l.startswith('VmHWM'))
+base = hwm()
 sd = backbone_state_dict({path!r}, mmap={mmap!r})
 total = sum(v.float().sum().item() for v in sd.values())  # touch it all
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(base / 1024, peak / 1024, len(sd))
+print(base / 1024, hwm() / 1024, len(sd))
 '''
 
 
