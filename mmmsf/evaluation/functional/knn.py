@@ -141,7 +141,9 @@ def knn_weighted_accuracy(train_feats: torch.Tensor,
     Returns:
         tuple[float]: Top-1 and top-5 accuracy in percent.
     """
-    from mmselfsup.evaluation.functional import knn_eval
+    from mmmsf.utils import import_mmselfsup
+    knn_eval = import_mmselfsup('mmselfsup.evaluation.functional',
+                                'knn_weighted_accuracy').knn_eval
     if num_classes is None:
         num_classes = int(max(train_labels.max(), test_labels.max())) + 1
     if not 1 <= k <= train_feats.shape[0]:
