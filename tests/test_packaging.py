@@ -201,7 +201,8 @@ cfg.model.memory.size = 64
 assert type(MODELS.build(cfg.model)).__name__ == 'MSF'
 assert 'mmselfsup' not in sys.modules
 safe = torch.serialization.get_safe_globals()
-assert CHECKPOINT_SAFE_GLOBALS and all(\n    g in safe for g in CHECKPOINT_SAFE_GLOBALS)
+assert CHECKPOINT_SAFE_GLOBALS
+assert all(g in safe for g in CHECKPOINT_SAFE_GLOBALS)
 try:
     import_mmselfsup('mmselfsup.evaluation.functional', 'the test')
 except ImportError as e:
