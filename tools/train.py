@@ -9,8 +9,11 @@ Same flags as mmpretrain's ``tools/train.py``::
 import argparse
 import os
 import os.path as osp
+import runpy
 import sys
+from typing import Callable
 
+from mmengine.config import Config
 from mmengine.device import (is_cuda_available, is_mlu_available,
                              is_npu_available)
 from mmengine.runner import Runner
@@ -21,7 +24,7 @@ from mmmsf.utils.config_utils import (destroy_process_group,
                                       enable_fault_handler, load_config)
 
 
-def parse_args():
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model')
     add_common_args(parser)
     parser.add_argument(
@@ -46,42 +49,55 @@ def parse_args():
     parser.add_argument('--no-persistent-workers',
                         action='store_true',
                         help='disable persistent_workers in the dataloaders')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
+
+
+def mmpretrain_merge_args() -> Callable:
+    """``merge_args`` of mmpretrain's own ``tools/train.py`` (shipped as
+    ``mmpretrain/.mim/tools/train.py``), so that a config resolves exactly
+    as under mmpretrain: its dataloader defaults (``pin_memory``,
+    ``persistent_workers``, ``default_collate``), ``--resume``, ``--amp``,
+    ``--no-validate``, ``--auto-scale-lr`` and ``--cfg-options`` last."""
+    import mmpretrain
+    path = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'tools',
+                    'train.py')
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'mmpretrain\'s tools/train.py is not at {path}: this '
+            f'mmpretrain install has no .mim folder (an editable install '
+            f'of its source tree?). Install mmpretrain as a package: '
+            f'`pip install mmpretrain` or `mim install mmpretrain`.')
+    return runpy.run_path(path, run_name='mmpretrain_train')['merge_args']
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    """The config ``args`` resolve to: mmpretrain's ``merge_args`` applied
+    to the config as :func:`load_config` reads it (which also lets a
+    distributed launch run on CPU).
+
+    Args:
+        args (argparse.Namespace): Parsed :func:`parse_args`.
+
+    Returns:
+        Config: The config for ``Runner.from_cfg``.
+    """
+    if args.amp and not (is_cuda_available() or is_npu_available()
+                         or is_mlu_available()):
+        raise ValueError(
+            '--amp needs a CUDA, NPU or MLU device: mmengine\'s '
+            'AmpOptimWrapper scales the loss with a device GradScaler, '
+            'and none is available here. Drop --amp to train in float32.')
+    # merge_args applies --cfg-options again, last, as mmpretrain does
+    # (merging the same options twice leaves the config unchanged)
+    return mmpretrain_merge_args()(load_config(args), args)
 
 
 def main():
     enable_fault_handler()
     args = parse_args()
-    cfg = load_config(args)
-
-    if args.amp:
-        if not (is_cuda_available() or is_npu_available()
-                or is_mlu_available()):
-            raise ValueError(
-                '--amp needs a CUDA, NPU or MLU device: mmengine\'s '
-                'AmpOptimWrapper scales the loss with a device GradScaler, '
-                'and none is available here. Drop --amp to train in '
-                'float32.')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
-    elif args.resume is not None:
-        cfg.resume, cfg.load_from = True, args.resume
-    if args.no_validate:
-        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    if args.auto_scale_lr:
-        cfg.auto_scale_lr.enable = True
-    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg.get(name)
-        if loader is None:
-            continue
-        if args.no_pin_memory:
-            loader.pin_memory = False
-        if args.no_persistent_workers:
-            loader.persistent_workers = False
+    cfg = build_config(args)
 
     runner = Runner.from_cfg(cfg)
     runner.train()
