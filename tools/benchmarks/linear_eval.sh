@@ -10,7 +10,8 @@ CONFIG=$1
 PRETRAIN=$2
 GPUS=${3:-1}
 PORT=${PORT:-29500}
-PYTHON=${PYTHON:-python}
+source "$(dirname "$0")/../python_env.sh"
+require_python
 source "$(dirname "$0")/linear_eval_args.sh"
 linear_eval_args "$CONFIG" "$PRETRAIN" "${@:4}"
 export PYTHONPATH="$(dirname "$0")/../..":$PYTHONPATH

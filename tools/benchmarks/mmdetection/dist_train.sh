@@ -7,7 +7,9 @@ set -euo pipefail
 CFG=$1
 PRETRAIN=$2
 GPUS=$3
-PY=${PYTHON:-python}
+source "$(dirname "$0")/../../python_env.sh"
+require_python torch mmdet
+PY=$PYTHON
 PORT=${PORT:-29500}
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 [ -f "$PRETRAIN" ] || { echo "pretrained backbone not found: $PRETRAIN" >&2; exit 2; }

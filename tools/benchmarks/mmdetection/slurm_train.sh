@@ -9,7 +9,9 @@ PRETRAIN=$4
 GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-PY=${PYTHON:-python}
+source "$(dirname "$0")/../../python_env.sh"
+require_python torch mmdet
+PY=$PYTHON
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 MMDET_TRAIN=$("$PY" -c "import mmdet, os; print(os.path.join(os.path.dirname(mmdet.__file__), '.mim', 'tools', 'train.py'))")
 WORK_DIR=work_dirs/benchmarks/mmdetection/$(basename "${CFG%.*}")/$(basename "${PRETRAIN%.*}")
