@@ -9,9 +9,7 @@ Same flags as mmpretrain's ``tools/train.py``::
 import argparse
 import os
 import os.path as osp
-import runpy
 import sys
-from typing import Callable
 
 from mmengine.config import Config
 from mmengine.device import (is_cuda_available, is_mlu_available,
@@ -21,7 +19,8 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmmsf.utils.config_utils import add_common_args  # noqa
 from mmmsf.utils.config_utils import (destroy_process_group,
-                                      enable_fault_handler, load_config)
+                                      enable_fault_handler, load_config,
+                                      mmpretrain_merge_args)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -54,24 +53,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def mmpretrain_merge_args() -> Callable:
-    """``merge_args`` of mmpretrain's own ``tools/train.py`` (shipped as
-    ``mmpretrain/.mim/tools/train.py``), so that a config resolves exactly
-    as under mmpretrain: its dataloader defaults (``pin_memory``,
-    ``persistent_workers``, ``default_collate``), ``--resume``, ``--amp``,
-    ``--no-validate``, ``--auto-scale-lr`` and ``--cfg-options`` last."""
-    import mmpretrain
-    path = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'tools',
-                    'train.py')
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'mmpretrain\'s tools/train.py is not at {path}: this '
-            f'mmpretrain install has no .mim folder (an editable install '
-            f'of its source tree?). Install mmpretrain as a package: '
-            f'`pip install mmpretrain` or `mim install mmpretrain`.')
-    return runpy.run_path(path, run_name='mmpretrain_train')['merge_args']
-
-
 def build_config(args: argparse.Namespace) -> Config:
     """The config ``args`` resolve to: mmpretrain's ``merge_args`` applied
     to the config as :func:`load_config` reads it (which also lets a
@@ -91,7 +72,7 @@ def build_config(args: argparse.Namespace) -> Config:
             'and none is available here. Drop --amp to train in float32.')
     # merge_args applies --cfg-options again, last, as mmpretrain does
     # (merging the same options twice leaves the config unchanged)
-    return mmpretrain_merge_args()(load_config(args), args)
+    return mmpretrain_merge_args('train')(load_config(args), args)
 
 
 def main():
