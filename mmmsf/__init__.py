@@ -4,12 +4,25 @@
 Importing the package registers its modules in mmpretrain's registries
 (configs load it with ``custom_imports``) and allow-lists the types that
 mmengine checkpoints contain for ``torch.load(weights_only=True)``.
+
+Where mmpretrain is not installed (the detection environment of
+``tools/setup_det_env.sh``), only the allow-list and :mod:`mmmsf.utils`
+(safe checkpoint loading) are available, with a warning saying so.
 """
+import importlib.util
+import warnings
+
 from .utils import register_checkpoint_safe_globals
 from .version import __version__
 
 register_checkpoint_safe_globals()
 
-from . import datasets, engine, evaluation, models  # noqa: E402,F401
+if importlib.util.find_spec('mmpretrain') is None:
+    warnings.warn(
+        'mmpretrain is not installed: mmmsf provides only its checkpoint '
+        'allow-list and mmmsf.utils here; the MSF models, hooks and '
+        'datasets need mmpretrain (pip install "mmpretrain>=1.2.0").')
+else:
+    from . import datasets, engine, evaluation, models  # noqa: F401
 
 __all__ = ['__version__', 'register_checkpoint_safe_globals']

@@ -1,9 +1,22 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 """mmdetection plug-ins of the transfer benchmarks.
 
-Imports only mmdet (no mmpretrain), so it loads in the detection
-environment built by ``tools/setup_det_env.sh``.
+Loads in the detection environment built by ``tools/setup_det_env.sh``
+(mmdet, mmcv with ops, no mmpretrain): importing it imports :mod:`mmmsf`
+for its checkpoint allow-list and safe loading (the MSF models are not
+needed there) and registers the C4 head with its extra norm and the
+``StrictPretrained`` init, which initialises a detector's backbone from a
+full MSF checkpoint (``prefix='backbone.'``), strictly.
 """
-from .res_layer_extra_norm import ResLayerExtraNorm
+import warnings
 
-__all__ = ['ResLayerExtraNorm']
+with warnings.catch_warnings():
+    # "mmpretrain is not installed": expected here, only the allow-list and
+    # mmmsf.utils are used
+    warnings.filterwarnings('ignore', message='mmpretrain is not installed')
+    import mmmsf  # noqa: F401
+
+from .res_layer_extra_norm import ResLayerExtraNorm  # noqa: E402
+from .strict_pretrained_init import StrictPretrainedInit  # noqa: E402
+
+__all__ = ['ResLayerExtraNorm', 'StrictPretrainedInit']
