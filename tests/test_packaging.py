@@ -225,3 +225,29 @@ print('ok')
     assert message.startswith('the test uses mmselfsup, which could not be '
                               'imported here (AssertionError: MMCV==2.1.0')
     assert 'pip install "mmmsf[optional]"' in message
+
+
+def test_import_mmmsf_without_mmpretrain_gives_the_allow_list():
+    """The detection environment has no mmpretrain: ``import mmmsf`` still
+    registers the checkpoint allow-list and offers mmmsf.utils (what
+    mmmsf_det uses), and warns that the models need mmpretrain."""
+    code = '''
+import sys
+import warnings
+sys.modules['mmpretrain'] = None  # as if not installed
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter('always')
+    import mmmsf
+from mmmsf.utils import CHECKPOINT_SAFE_GLOBALS, load_checkpoint_safely
+assert CHECKPOINT_SAFE_GLOBALS and callable(load_checkpoint_safely)
+assert 'mmmsf.models' not in sys.modules
+print([str(w.message) for w in caught
+       if 'mmpretrain is not installed' in str(w.message)][0])
+'''
+    proc = subprocess.run([sys.executable, '-c', code],
+                          cwd=REPO_ROOT,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'the MSF models, hooks and datasets need mmpretrain' in proc.stdout
