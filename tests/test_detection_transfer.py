@@ -150,7 +150,7 @@ from mmdet.registry import METRICS
 init_default_scope('mmdet')
 cfg = Config.fromfile('{DET_CONFIGS['c4']}')
 metric = METRICS.build(cfg.val_evaluator)
-metric.dataset_meta = dict(classes=('box', 'other'))
+metric.dataset_meta = dict(classes=('box', 'other'), CLASSES=('box', 'other'))
 box = torch.tensor([[0., 0., 10., 10.]])
 sample = dict(
     gt_instances=dict(bboxes=box, labels=torch.tensor([0])),
