@@ -73,14 +73,20 @@ class StrictPretrainedInit:
         state = self.state_dict()
         own = module.state_dict()
 
-        def kept(keys, patterns):
-            return {
-                k: keys[k]
-                for k in keys if not any(p.search(k) for p in patterns)
-            }
+        def matches(key, patterns):
+            return any(p.search(key) for p in patterns)
 
-        problems = state_dict_mismatches(kept(own, self.ignore_missing),
-                                         kept(state, self.ignore_unexpected))
+        # a pattern excuses a key only where it is actually absent
+        problems = state_dict_mismatches(
+            {
+                k: v
+                for k, v in own.items()
+                if k in state or not matches(k, self.ignore_missing)
+            }, {
+                k: v
+                for k, v in state.items()
+                if k in own or not matches(k, self.ignore_unexpected)
+            })
         if problems:
             raise RuntimeError(
                 f'Refusing to initialise {type(module).__name__} from '
