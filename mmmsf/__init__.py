@@ -5,7 +5,15 @@ Importing the package registers its modules in mmpretrain's registries
 (configs load it with ``custom_imports``) and allow-lists the types that
 mmengine checkpoints contain for ``torch.load(weights_only=True)`` and
 makes mmengine write local files (checkpoints) atomically.
+
+Where mmpretrain is not installed (the detection environment of
+``tools/setup_det_env.sh``), only the allow-list, atomic checkpoint writes
+and :mod:`mmmsf.utils` (safe checkpoint loading) are available, with a
+warning saying so.
 """
+import importlib.util
+import warnings
+
 from .checkpoint import register_atomic_local_backend
 from .utils import register_checkpoint_safe_globals
 from .version import __version__
@@ -13,6 +21,12 @@ from .version import __version__
 register_checkpoint_safe_globals()
 register_atomic_local_backend()
 
-from . import datasets, engine, evaluation, models  # noqa: E402,F401
+if importlib.util.find_spec('mmpretrain') is None:
+    warnings.warn(
+        'mmpretrain is not installed: mmmsf provides only its checkpoint '
+        'allow-list and mmmsf.utils here; the MSF models, hooks and '
+        'datasets need mmpretrain (pip install "mmpretrain>=1.2.0").')
+else:
+    from . import datasets, engine, evaluation, models  # noqa: F401
 
 __all__ = ['__version__', 'register_checkpoint_safe_globals']

@@ -1,9 +1,31 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 """mmdetection plug-ins of the transfer benchmarks.
 
-Imports only mmdet (no mmpretrain), so it loads in the detection
-environment built by ``tools/setup_det_env.sh``.
+Loads in the detection environment built by ``tools/setup_det_env.sh``
+(mmdet, mmcv with ops, no mmpretrain) and next to mmpretrain: importing it
+imports :mod:`mmmsf`
+for its checkpoint allow-list and safe loading (the MSF models are not
+needed there) and registers the C4 head with its extra norm and the
+``StrictPretrained`` init, which initialises a detector's backbone from a
+full MSF checkpoint (``prefix='backbone.'``), strictly.
 """
-from .res_layer_extra_norm import ResLayerExtraNorm
+import importlib.util
+import warnings
 
-__all__ = ['ResLayerExtraNorm']
+with warnings.catch_warnings():
+    # "mmpretrain is not installed": expected here, only the allow-list and
+    # mmmsf.utils are used
+    warnings.filterwarnings('ignore', message='mmpretrain is not installed')
+    import mmmsf  # noqa: F401
+
+from .strict_pretrained_init import StrictPretrainedInit  # noqa: E402
+
+if importlib.util.find_spec('mmpretrain') is not None:
+    # mmpretrain registers the same head in mmdet's registry when mmdet is
+    # importable: use it (our copy is for environments without mmpretrain,
+    # such as tools/setup_det_env.sh's: no torchvision for its torch)
+    from mmpretrain.models.utils import ResLayerExtraNorm
+else:
+    from .res_layer_extra_norm import ResLayerExtraNorm
+
+__all__ = ['ResLayerExtraNorm', 'StrictPretrainedInit']

@@ -8,9 +8,11 @@ NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+source "$(dirname "$0")/python_env.sh"
+require_python
 
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-${PYTHON:-python} -m torch.distributed.run \
+"$PYTHON" -m torch.distributed.run \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \

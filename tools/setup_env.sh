@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Create (or reuse) the project's virtual environment with the pinned,
 # proven dependency set, install mmmsf in it and prove the stack imports.
+# setup.py's requirements are ranges; the exact versions installed here come
+# from requirements/constraints.txt (quickstart.txt adds mmcv-lite and every
+# extra: mmselfsup, faiss, the demo's digits, the test tools).
 #   MMMSF_VENV  where the environment lives (default: <repo>/.venv)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,8 +20,8 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
     echo "[setup] installing the pinned stack (first time: a few minutes)"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
         -r "$ROOT/requirements/runtime.txt" \
-        -r "$ROOT/requirements/optional.txt" \
-        -r "$ROOT/requirements/tests.txt" \
+        -r "$ROOT/requirements/mminstall.txt" \
+        -r "$ROOT/requirements/quickstart.txt" \
         -c "$ROOT/requirements/constraints.txt" 2>&1 \
         | { grep -v "is ignored: it is neither a file nor a directory" || true; }
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check \

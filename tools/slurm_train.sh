@@ -20,6 +20,8 @@ GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
 PY_ARGS=${@:5}
+source "$(dirname "$0")/python_env.sh"
+require_python
 
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
 srun -p ${PARTITION} \
@@ -30,5 +32,5 @@ srun -p ${PARTITION} \
     --cpus-per-task=${CPUS_PER_TASK} \
     --kill-on-bad-exit=1 \
     ${SRUN_ARGS} \
-    ${PYTHON:-python} -u "$(dirname "$0")/train.py" ${CONFIG} \
+    "$PYTHON" -u "$(dirname "$0")/train.py" ${CONFIG} \
     --work-dir=${WORK_DIR} --launcher="slurm" --resume auto ${PY_ARGS}

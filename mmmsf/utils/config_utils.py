@@ -1,7 +1,9 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 """Config handling shared by the entry points under ``tools/``."""
 import os.path as osp
+import runpy
 from argparse import Namespace
+from typing import Callable
 
 import torch
 from mmengine.config import Config, DictAction
@@ -55,6 +57,31 @@ def load_config(args: Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+def mmpretrain_merge_args(tool: str) -> Callable:
+    """``merge_args`` of mmpretrain's own ``tools/<tool>.py`` (shipped as
+    ``mmpretrain/.mim/tools``), so that our entry points resolve a config
+    exactly as mmpretrain's do: its dataloader defaults (``pin_memory``,
+    ``persistent_workers``, ``default_collate``), its flags and
+    ``--cfg-options`` applied last.
+
+    Args:
+        tool (str): ``'train'`` or ``'test'``.
+
+    Returns:
+        Callable: ``merge_args(cfg, args) -> cfg``.
+    """
+    import mmpretrain
+    path = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'tools',
+                    f'{tool}.py')
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'mmpretrain\'s tools/{tool}.py is not at {path}: this '
+            f'mmpretrain install has no .mim folder (an editable install '
+            f'of its source tree?). Install mmpretrain as a package: '
+            f'`pip install mmpretrain` or `mim install mmpretrain`.')
+    return runpy.run_path(path, run_name=f'mmpretrain_{tool}')['merge_args']
 
 
 def adapt_to_cpu_distributed(cfg: Config) -> None:

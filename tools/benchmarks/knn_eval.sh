@@ -8,7 +8,8 @@ CONFIG=$1
 CHECKPOINT=$2
 GPUS=${3:-1}
 PORT=${PORT:-29500}
-PYTHON=${PYTHON:-python}
+source "$(dirname "$0")/../python_env.sh"
+require_python
 if [ "$CHECKPOINT" = "random" ]; then
     CHECKPOINT="--random-init"
 fi

@@ -22,7 +22,8 @@ if [[ $1 =~ ^[0-9]+$ ]]; then  # GPUS given as an argument
 fi
 GPUS=${GPUS:-$(protocol_gpus "$CONFIG")}
 PORT=${PORT:-29500}
-PYTHON=${PYTHON:-python}
+source "$(dirname "$0")/../python_env.sh"
+require_python
 linear_eval_args "$CONFIG" "$PRETRAIN" "$@"
 echo "$(basename "$0"): $GPUS process(es)" \
     "(protocol: $(protocol_gpus "$CONFIG"))" >&2

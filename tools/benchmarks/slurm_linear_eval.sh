@@ -14,6 +14,8 @@ GPUS=${GPUS:-$(protocol_gpus "$CONFIG")}
 GPUS_PER_NODE=${GPUS_PER_NODE:-$((GPUS < 8 ? GPUS : 8))}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
+source "$(dirname "$0")/../python_env.sh"
+require_python
 linear_eval_args "$CONFIG" "$PRETRAIN" "${@:5}"
 
 PYTHONPATH="$(dirname "$0")/../..":$PYTHONPATH \
@@ -25,6 +27,6 @@ srun -p ${PARTITION} \
     --cpus-per-task=${CPUS_PER_TASK} \
     --kill-on-bad-exit=1 \
     ${SRUN_ARGS} \
-    ${PYTHON:-python} -u "$(dirname "$0")/../train.py" ${CONFIG} \
+    "$PYTHON" -u "$(dirname "$0")/../train.py" ${CONFIG} \
     --work-dir=${WORK_DIR} --launcher="slurm" \
     --cfg-options $INIT "${EXTRA[@]}"

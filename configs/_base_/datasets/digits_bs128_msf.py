@@ -54,8 +54,11 @@ train_dataloader = dict(batch_size=128,
                                      pipeline=train_pipeline))
 
 # labelled sets of the online k-NN monitor (train split as reference)
+# (no workers: persistent_workers=False, which mmpretrain's tools/train.py
+# would otherwise default to True for val/test loaders)
 knn_reference_dataloader = dict(batch_size=256,
                                 num_workers=0,
+                                persistent_workers=False,
                                 sampler=dict(type='DefaultSampler',
                                              shuffle=False),
                                 collate_fn=dict(type='default_collate'),
@@ -64,6 +67,7 @@ knn_reference_dataloader = dict(batch_size=256,
                                              pipeline=test_pipeline))
 knn_query_dataloader = dict(batch_size=256,
                             num_workers=0,
+                            persistent_workers=False,
                             sampler=dict(type='DefaultSampler', shuffle=False),
                             collate_fn=dict(type='default_collate'),
                             dataset=dict(type=dataset_type,

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Slurm twin of dist_train.sh.
+# Slurm twin of dist_train.sh (PRETRAIN: a full MSF checkpoint or an
+# extracted backbone).
 # Usage: [GPUS=8] bash slurm_train.sh PARTITION JOB_NAME CONFIG PRETRAIN [args]
 set -euo pipefail
 PARTITION=$1
@@ -9,8 +10,11 @@ PRETRAIN=$4
 GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-PY=${PYTHON:-python}
+source "$(dirname "$0")/../../python_env.sh"
+require_python torch mmdet
+PY=$PYTHON
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
+[ -f "$PRETRAIN" ] || { echo "$(basename "$0"): pretrained checkpoint not found: $PRETRAIN" >&2; exit 2; }
 MMDET_TRAIN=$("$PY" -c "import mmdet, os; print(os.path.join(os.path.dirname(mmdet.__file__), '.mim', 'tools', 'train.py'))")
 WORK_DIR=work_dirs/benchmarks/mmdetection/$(basename "${CFG%.*}")/$(basename "${PRETRAIN%.*}")
 PYTHONPATH="$ROOT":${PYTHONPATH:-} \

@@ -1,16 +1,16 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
-"""Prove a transfer config takes the exported backbone and trains.
+"""Prove a transfer config takes an MSF checkpoint's backbone and trains.
 
 Runs in the detection environment (``tools/setup_det_env.sh``) on one CPU
-or GPU process: builds the detector of CONFIG with the backbone PRETRAIN
-(as the launchers set it), checks after ``init_weights`` that every
-backbone tensor (and res5 of C4 heads) equals the checkpoint's, then trains
-a few iterations on a generated COCO-format dataset with real mmdet and
-prints a JSON report::
+or GPU process: builds the detector of CONFIG initialised from PRETRAIN (a
+full MSF checkpoint, or an extracted backbone, as the launchers set it),
+checks after ``init_weights`` that every backbone tensor (and res5 of C4
+heads) equals the checkpoint's, then trains a few iterations on a
+generated COCO-format dataset with real mmdet and prints a JSON report::
 
     .venv-det/bin/python tools/benchmarks/mmdetection/transfer_smoke.py \\
         configs/benchmarks/mmdetection/coco/mask-rcnn_r50_fpn_ms-1x_coco.py \\
-        backbone.pth --work-dir /tmp/det_smoke
+        work_dirs/msf/epoch_200.pth --work-dir /tmp/det_smoke
 """
 import argparse
 import json
@@ -30,7 +30,8 @@ sys.path.insert(0, ROOT)
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
-    parser.add_argument('pretrain', help='exported backbone checkpoint')
+    parser.add_argument('pretrain',
+                        help='MSF checkpoint (or an extracted backbone)')
     parser.add_argument('--work-dir', required=True)
     parser.add_argument('--iters', type=int, default=2)
     parser.add_argument('--size', type=int, default=128, help='image side')
@@ -143,9 +144,12 @@ def main():
     cfg.log_processor = dict(by_epoch=False, window_size=1)
     cfg.launcher = 'none'
 
-    # the exported file is a plain mmengine checkpoint of tensors
-    expected = torch.load(args.pretrain, map_location='cpu',
-                          weights_only=True)['state_dict']
+    # the backbone tensors as the config's StrictPretrained init reads them
+    from mmmsf_det import StrictPretrainedInit
+    expected = StrictPretrainedInit(
+        args.pretrain,
+        prefix=model['backbone']['init_cfg']['prefix'],
+        map_location='cpu').state_dict()
     report = dict(config=args.config, pretrain=args.pretrain)
 
     class CheckArrival(Hook):

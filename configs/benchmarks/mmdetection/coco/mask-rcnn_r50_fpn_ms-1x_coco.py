@@ -1,9 +1,11 @@
 # Mask R-CNN R50-FPN, 1x schedule, COCO: the standard self-supervised
 # transfer protocol (SyncBN everywhere, all stages fine-tuned, multi-scale
-# training). A plain mmdet config: it needs the backbone exported by
-# tools/model_converters/extract_backbone_weights.py, set by
-# tools/benchmarks/mmdetection/dist_train_fpn.sh.
+# training). The backbone comes from a full MSF checkpoint (its `backbone.`
+# part; an extracted backbone works too), set by
+# tools/benchmarks/mmdetection/dist_train_fpn.sh, loaded safely and strictly.
 _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
+
+custom_imports = dict(imports=['mmmsf_det'], allow_failed_imports=False)
 
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
@@ -12,7 +14,9 @@ model = dict(
         norm_cfg=norm_cfg,
         norm_eval=False,
         # no silent ImageNet-supervised fallback: the launcher sets this
-        init_cfg=dict(type='Pretrained', checkpoint='PRETRAIN_NOT_SET')),
+        init_cfg=dict(type='StrictPretrained',
+                      checkpoint='PRETRAIN_NOT_SET',
+                      prefix='backbone.')),
     neck=dict(norm_cfg=norm_cfg),
     roi_head=dict(bbox_head=dict(type='Shared4Conv1FCBBoxHead',
                                  norm_cfg=norm_cfg),
