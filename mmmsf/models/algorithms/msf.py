@@ -1,25 +1,16 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Union
 
 import torch
-import torch.nn.functional as F
-from mmengine.dist import get_world_size
-from mmengine.model import ExponentialMovingAverage
-from mmpretrain.models import BaseSelfSupervisor
-from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
-
-def _out_features(module: nn.Module) -> Optional[int]:
-    """Output width of the last linear layer of an MLP, if any."""
-    linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
-    return linears[-1].out_features if linears else None
+from .bank_self_supervisor import BankSelfSupervisor
 
 
 @MODELS.register_module()
-class MSF(BaseSelfSupervisor):
+class MSF(BankSelfSupervisor):
     """MSF: `Mean Shift for Self-Supervised Learning
     <https://arxiv.org/abs/2105.07269>`_.
 
@@ -59,6 +50,11 @@ class MSF(BaseSelfSupervisor):
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
+    view_names = ('online', 'target')
+    views_hint = ('build the train pipeline with `MeanShiftViews` (or '
+                  '`MultiView` with num_views=[1, 1]).')
+    paper_m = 0.99
+
     def __init__(self,
                  backbone: dict,
                  neck: dict,
@@ -72,113 +68,18 @@ class MSF(BaseSelfSupervisor):
         super().__init__(backbone=backbone,
                          neck=neck,
                          head=head,
+                         memory=memory,
+                         momentum=momentum,
+                         shuffle_bn=shuffle_bn,
                          pretrained=pretrained,
                          data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
-        if not 0 < momentum <= 1:
-            raise ValueError(
-                f'MSF: `momentum` is the EMA weight of the online model '
-                f'(mmengine convention, 1 - m); it must be in (0, 1], got '
-                f'{momentum}. The paper\'s m = 0.99 is momentum=0.01.')
-        self.memory = memory if isinstance(memory, nn.Module) \
-            else MODELS.build(memory)
-        self._check_shapes()
-        self.momentum = momentum
-        self.shuffle_bn = shuffle_bn
-        self.target_net = ExponentialMovingAverage(nn.Sequential(
-            self.backbone, self.neck),
-                                                   momentum=momentum)
-
-    def _check_shapes(self) -> None:
-        """Fail at build time on settings that cannot train."""
-        dim = self.memory.dim
-        for name, module in (('neck (projector)', self.neck),
-                             ('head.predictor', self.head.predictor)):
-            out = _out_features(module)
-            if out is not None and out != dim:
-                raise ValueError(
-                    f'MSF: the {name} outputs {out}-d embeddings but the '
-                    f'memory bank stores {dim}-d ones; set '
-                    f'`model.memory.dim={out}` or change the {name} '
-                    f'`out_channels`.')
+        self.check_bank_width(self.head.predictor, 'head.predictor')
         if self.head.topk > self.memory.size:
             raise ValueError(
                 f'MSF: `head.topk`={self.head.topk} is larger than the '
                 f'memory bank (size={self.memory.size}); lower topk or '
                 f'enlarge `model.memory.size`.')
-
-    def extract_feat(
-        self, inputs: Union[torch.Tensor,
-                            List[torch.Tensor]]) -> Tuple[torch.Tensor]:
-        """Backbone features, used by ``mode='tensor'`` and evaluation.
-
-        Args:
-            inputs (torch.Tensor | list[torch.Tensor]): N x C x H x W images
-                (or a list of views, of which the first is used).
-
-        Returns:
-            tuple[torch.Tensor]: The backbone outputs.
-        """
-        if isinstance(inputs, (list, tuple)):
-            inputs = inputs[0]
-        return self.backbone(inputs)
-
-    @staticmethod
-    def _split_views(
-            inputs: List[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
-        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
-            got = len(inputs) if isinstance(inputs, (list, tuple)) else 1
-            raise ValueError(
-                f'MSF expects exactly 2 views per image ([online, target]) '
-                f'but got {got}; build the train pipeline with '
-                f'`MeanShiftViews` (or `MultiView` with num_views=[1, 1]).')
-        return inputs[0], inputs[1]
-
-    @staticmethod
-    def _get_labels(
-            data_samples: Optional[List[DataSample]]
-    ) -> Optional[torch.Tensor]:
-        """Class labels for the purity monitor, or None if unlabelled."""
-        if not data_samples or 'gt_label' not in data_samples[0]:
-            return None
-        return torch.cat([s.gt_label[:1] for s in data_samples])
-
-    @torch.no_grad()
-    def forward_target(self, target_view: torch.Tensor) -> torch.Tensor:
-        """L2-normalised target embeddings (ShuffleBN across GPUs).
-
-        Args:
-            target_view (torch.Tensor): N x C x H x W target-view images.
-
-        Returns:
-            torch.Tensor: N x D embeddings.
-        """
-        shuffle = self.shuffle_bn and get_world_size() > 1
-        if shuffle:
-            target_view, idx_unshuffle = batch_shuffle_ddp(target_view)
-        target = self.target_net(target_view)[0]  # N x D
-        if shuffle:
-            target = batch_unshuffle_ddp(target, idx_unshuffle)
-        return F.normalize(target.float(), dim=1)
-
-    @torch.no_grad()
-    def fill_memory(
-            self,
-            inputs: List[torch.Tensor],
-            data_samples: Optional[List[DataSample]] = None) -> torch.Tensor:
-        """Embed the target views of a batch and enqueue them.
-
-        Args:
-            inputs (list[torch.Tensor]): ``[online_view, target_view]``.
-            data_samples (list[DataSample], optional): Samples with labels.
-
-        Returns:
-            torch.Tensor: N x D target embeddings that were enqueued.
-        """
-        _, target_view = self._split_views(inputs)
-        target = self.forward_target(target_view)
-        self.memory.enqueue(target, self._get_labels(data_samples))
-        return target
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
