@@ -8,7 +8,8 @@
 # --cfg-options ...).
 set -e
 CHECKPOINT=$1
-PYTHON=${PYTHON:-python}
+source "$(dirname "$0")/../python_env.sh"
+require_python
 ROOT="$(dirname "$0")/../.."
 export PYTHONPATH="$ROOT":$PYTHONPATH
 $PYTHON "$ROOT/tools/benchmarks/transfer_linear_eval.py" \
