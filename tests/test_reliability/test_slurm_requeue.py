@@ -54,6 +54,7 @@ def test_slurm_train_relaunches_with_resume_auto(tmp_path):
     log = _fake(tmp_path, 'srun', 'exit 0')
     env = dict(os.environ,
                PATH=f'{tmp_path}{os.pathsep}{os.environ["PATH"]}',
+               PYTHON=sys.executable,
                GPUS='2',
                GPUS_PER_NODE='2')
     proc = subprocess.run([
