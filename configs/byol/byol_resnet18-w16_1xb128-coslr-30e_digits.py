@@ -71,7 +71,13 @@ param_scheduler = [
          begin=0,
          end=max_epochs)
 ]
-train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=max_epochs)
+# BYOL has no memory bank: the loop guarantees only the model-agnostic hooks
+train_cfg = dict(type='ResumableEpochBasedTrainLoop',
+                 max_epochs=max_epochs,
+                 required_hooks=[
+                     'RNGStateHook', 'NonFiniteLossHook',
+                     'PreemptionCheckpointHook'
+                 ])
 auto_scale_lr = dict(base_batch_size=128)
 
 custom_hooks = [
