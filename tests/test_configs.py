@@ -104,3 +104,30 @@ def test_co2_recipe_is_mocov2_plus_consistency():
         moco.model.head.alpha = twin.model.head.alpha
         assert moco.model == twin.model
         assert moco.train_dataloader == twin.train_dataloader
+
+
+def test_mmpretrain_mocov2_digits_baseline_matches_the_co2_twin():
+    """mmpretrain's MoCo on the digits differs from our alpha = 0 CO2 config
+    only in the implementation (its queue buffer), not in the recipe."""
+    root = osp.join(REPO_ROOT, 'configs')
+    name = 'mocov2_resnet18-w16_1xb128-coslr-30e_digits.py'
+    moco = Config.fromfile(osp.join(root, 'mocov2', name))
+    twin = Config.fromfile(osp.join(root, 'co2', name))
+    assert moco.model.type == 'MoCo' and twin.model.head.alpha == 0.0
+    assert (moco.model.queue_len,
+            moco.model.feat_dim) == (twin.model.memory.size,
+                                     twin.model.memory.dim)
+    assert moco.model.momentum == twin.model.momentum
+    assert moco.model.head.temperature == twin.model.head.temperature
+    for key in ('backbone', 'neck', 'data_preprocessor'):
+        assert moco.model[key] == twin.model[key], key
+    for key in ('train_dataloader', 'optim_wrapper', 'param_scheduler',
+                'randomness'):
+        assert moco[key] == twin[key], key
+    assert moco.train_cfg.max_epochs == twin.train_cfg.max_epochs
+    hooks = [h['type'] for h in moco.custom_hooks]
+    assert 'MemoryBankHook' not in hooks and 'KNNMonitorHook' in hooks
+    init_default_scope('mmpretrain')
+    import mmmsf  # noqa: F401  (registers the hooks' and loop's modules)
+    model = MODELS.build(moco.model)
+    assert tuple(model.queue.shape) == (64, 4096)
