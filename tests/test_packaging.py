@@ -252,3 +252,106 @@ print([str(w.message) for w in caught
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'the MSF models, hooks and datasets need mmpretrain' in proc.stdout
+
+
+def _venv_python(venv: str) -> str:
+    return osp.join(venv, 'bin', 'python')
+
+
+def _run(cmd, **kwargs) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd,
+                          capture_output=True,
+                          text=True,
+                          timeout=600,
+                          **kwargs)
+    assert proc.returncode == 0, (cmd, proc.stdout[-2000:],
+                                  proc.stderr[-3000:])
+    return proc
+
+
+@pytest.fixture(scope='module')
+def mim_venv(tmp_path_factory):
+    """A throwaway venv with openmim 0.3.9 whose other packages are the
+    quick-start stack (a .pth file puts the .venv's site-packages after the
+    venv's own entries, so what mim installs here comes first)."""
+    import site
+    venv = str(tmp_path_factory.mktemp('mim') / 'venv')
+    _run([sys.executable, '-m', 'venv', venv])
+    py = _venv_python(venv)
+    own_site = _run(
+        [py, '-c',
+         'import site; print(site.getsitepackages()[0])']).stdout.strip()
+    # 'zz': after easy-install.pth, so an editable mmmsf precedes the stack's
+    with open(osp.join(own_site, 'zz_quickstart_stack.pth'), 'w') as f:
+        f.write(site.getsitepackages()[0] + '\n')
+    pip = [py, '-m', 'pip', 'install', '-q', '--disable-pip-version-check']
+    with open(osp.join(REQ, 'mim_check.txt')) as f:
+        pins = [
+            line.split('#')[0].strip() for line in f
+            if line.split('#')[0].strip()
+        ]
+    _run(pip + ['--no-deps', pins[0]])
+    _run(pip + pins[1:])
+    return venv
+
+
+def _copy_repo(dst: str) -> str:
+    """The repository's sources (no venvs, work dirs or build outputs)."""
+    import shutil
+    shutil.copytree(REPO_ROOT,
+                    dst,
+                    symlinks=True,
+                    ignore=shutil.ignore_patterns('.venv*', '.git',
+                                                  'work_dirs', 'data', 'build',
+                                                  '*.egg-info', '.mim',
+                                                  '__pycache__',
+                                                  '.pytest_cache', '*.pth'))
+    return dst
+
+
+def test_mim_install_editable_then_mim_train(mim_venv, tmp_path):
+    """The README's commands, for real: ``mim install -e .`` then ``mim
+    train mmmsf msf_digits_cpu_demo.py --gpus 0`` finds the config by name
+    in ``mmmsf/.mim`` and trains with our tools/train.py; after a plain
+    ``mim install .`` mim finds the copied tools and configs in
+    site-packages."""
+    repo = _copy_repo(str(tmp_path / 'repo'))
+    mim = osp.join(mim_venv, 'bin', 'mim')
+    env = dict(os.environ, PYTHONPATH='')  # only what mim installed
+    _run([mim, 'install', '-e', '.', '--no-deps'], cwd=repo, env=env)
+    from mmengine.config import Config
+    hooks = Config.fromfile(osp.join(repo, 'configs',
+                                     'msf_digits_cpu_demo.py')).custom_hooks
+    knn = 'custom_hooks.' + str([h['type']
+                                 for h in hooks].index('KNNMonitorHook'))
+    work_dir = str(tmp_path / 'work')
+    proc = _run([
+        mim, 'train', 'mmmsf', 'msf_digits_cpu_demo.py', '--gpus', '0',
+        '--work-dir', work_dir, '--cfg-options',
+        'train_dataloader.dataset.indices=32',
+        'train_dataloader.batch_size=16', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False', 'train_cfg.max_epochs=1',
+        'model.memory.size=128',
+        f'{knn}.reference_dataloader.dataset.indices=64',
+        f'{knn}.query_dataloader.dataset.indices=32'
+    ],
+                cwd=str(tmp_path),
+                env=env)
+    assert osp.join(repo, 'configs', 'msf_digits_cpu_demo.py') in proc.stdout
+    assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
+    # a plain install copies tools/configs into site-packages/mmmsf/.mim
+    _run([mim, 'install', '.', '--no-deps'], cwd=repo, env=env)
+    found = _run([
+        _venv_python(mim_venv), '-c',
+        'from mim.utils import get_installed_path, recursively_find; '
+        'import os.path as osp; root = get_installed_path("mmmsf"); '
+        'print(root); print(osp.isfile(osp.join(root, ".mim", "tools", '
+        '"train.py"))); print(recursively_find(root, '
+        '"msf_digits_cpu_demo.py", followlinks=True))'
+    ],
+                 cwd=str(tmp_path),
+                 env=env).stdout.splitlines()
+    assert found[0].startswith(mim_venv) and found[0].endswith('mmmsf')
+    assert found[1] == 'True'
+    assert osp.join(found[0], '.mim', 'configs',
+                    'msf_digits_cpu_demo.py') in found[2]
