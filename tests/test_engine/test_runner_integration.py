@@ -164,3 +164,28 @@ def test_config_runs_under_mmpretrain_own_train_tool(tmp_path, config):
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / 'epoch_1.pth').exists()
+
+
+def test_bank_hook_warns_once_when_the_representation_collapses(tmp_path):
+    """A full bank of (nearly) one vector is a collapsed representation:
+    the hook says so once, naming the settings to change (CO2: alpha); a
+    healthy bank of spread-out unit vectors raises no warning."""
+    from mmmsf.engine.hooks import MemoryBankHook
+    cfg = Config.fromfile(CO2_DEMO_CONFIG)
+    cfg.merge_from_dict(tiny_cfg_options(str(tmp_path)))
+    cfg.experiment_name = f'test_{uuid.uuid4().hex[:8]}'
+    runner = Runner.from_cfg(cfg)
+    hook = MemoryBankHook(interval=1)
+    memory = get_ori_model(runner.model).memory
+    memory.num_seen.fill_(memory.size)  # a full bank of random unit vectors
+    hook.after_train_iter(runner, 0)
+    assert not hook.collapse_warned
+    one = torch.nn.functional.normalize(torch.ones(memory.dim), dim=0)
+    memory.feats.copy_(one + 1e-5 * torch.randn_like(memory.feats))
+    hook.after_train_iter(runner, 0)
+    hook.after_train_iter(runner, 0)
+    assert hook.collapse_warned
+    with open(osp.join(runner.log_dir, f'{runner.timestamp}.log')) as f:
+        log = f.read()
+    assert log.count('the representation has collapsed') == 1
+    assert 'model.head.alpha' in log and 'model.momentum' in log
