@@ -149,3 +149,16 @@ def test_byol_asym_config_is_plain_msf_with_k1():
     assert byol_asym.train_dataloader.dataset.pipeline[1].view_mode == 's/s'
     byol_asym.model.head.topk = msf.model.head.topk
     assert byol_asym.to_dict() == msf.to_dict()
+
+
+def test_digits_byol_asym_config_is_the_digits_msf_config_with_k1():
+    """The digits table's k = 1 row differs from its k = 5 row in topk
+    only."""
+    msf_dir = osp.join(REPO_ROOT, 'configs', 'msf')
+    k1 = Config.fromfile(
+        osp.join(msf_dir, 'msf_resnet18-w16-k1_1xb128-coslr-30e_digits.py'))
+    k5 = Config.fromfile(
+        osp.join(msf_dir, 'msf_resnet18-w16_1xb128-coslr-30e_digits.py'))
+    assert k1.model.head.topk == 1 and k5.model.head.topk == 5
+    k1.model.head.topk = k5.model.head.topk
+    assert k1.to_dict() == k5.to_dict()
