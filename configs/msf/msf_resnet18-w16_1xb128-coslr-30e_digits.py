@@ -1,7 +1,7 @@
 # CPU demo: MSF w/s on the embedded digits with a slim CIFAR-style ResNet-18
 # (16 base channels), k=5, a 4,096-entry bank; 30 epochs (930 iterations),
-# about 5-6 minutes on 2 cores. The k-NN monitor goes from ~83% (random init,
-# already strong on MNIST) to ~92% top-1.
+# about 10-11 minutes on 2 cores. The weighted k-NN monitor goes from 82.7%
+# (random init, already strong on MNIST) to 89.7% top-1.
 _base_ = [
     '../_base_/models/msf_resnet50.py',
     '../_base_/datasets/digits_bs128_msf.py',
