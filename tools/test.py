@@ -22,10 +22,9 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmmsf.utils.config_utils import add_common_args  # noqa
-from mmmsf.utils.config_utils import (destroy_process_group,
-                                      enable_fault_handler, load_config,
-                                      mmpretrain_merge_args)
+from mmmsf.apis import add_common_args  # noqa
+from mmmsf.apis import (destroy_process_group, enable_fault_handler,
+                        load_config, mmpretrain_merge_args)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -16,7 +16,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from mmmsf.utils.config_utils import destroy_process_group
+from mmmsf.apis import destroy_process_group
 
 sys.path.insert(0, osp.dirname(osp.dirname(__file__)))
 from conftest import free_port  # noqa: E402

@@ -28,10 +28,9 @@ from mmengine.runner import Runner, set_random_seed
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
+from mmmsf.apis import add_common_args, destroy_process_group, load_config
 from mmmsf.evaluation import (extract_features, knn_benchmark,
                               load_backbone_checkpoint)
-from mmmsf.utils.config_utils import (add_common_args, destroy_process_group,
-                                      load_config)
 
 LOADER_KEYS = ('knn_reference_dataloader', 'knn_query_dataloader')
 

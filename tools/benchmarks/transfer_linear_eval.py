@@ -31,9 +31,12 @@ from mmengine.runner import set_random_seed
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
-from mmmsf.evaluation import evaluate_transfer_config  # noqa: E402
-from mmmsf.evaluation import transfer_summary_markdown
-from mmmsf.utils.config_utils import add_common_args  # noqa: E402
+# the feature extraction and the paper's table, beside this file
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from transfer_pipeline import evaluate_transfer_config  # noqa: E402
+from transfer_report import transfer_summary_markdown  # noqa: E402
+
+from mmmsf.apis import add_common_args  # noqa: E402
 
 
 def parse_args():

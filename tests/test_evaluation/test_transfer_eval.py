@@ -21,14 +21,19 @@ from PIL import Image
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
-from mmmsf.evaluation import (PAPER_MSF_TRANSFER, check_split_lists,
-                              default_regularization_grid,
-                              extract_transfer_features, held_out_split,
-                              transfer_linear_eval, transfer_score,
-                              transfer_splits, transfer_summary_markdown)
+from mmmsf.evaluation import (default_regularization_grid, held_out_split,
+                              transfer_linear_eval, transfer_score)
 
-sys.path.insert(0, osp.dirname(__file__))
+sys.path.insert(0, osp.dirname(osp.dirname(__file__)))
 from conftest import REPO_ROOT  # noqa: E402
+
+# the program's modules (feature extraction, the paper's table)
+sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'benchmarks'))
+from transfer_pipeline import check_split_lists  # noqa: E402
+from transfer_pipeline import extract_transfer_features  # noqa: E402
+from transfer_pipeline import transfer_splits  # noqa: E402
+from transfer_report import PAPER_MSF_TRANSFER  # noqa: E402
+from transfer_report import transfer_summary_markdown  # noqa: E402
 
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'benchmarks', 'transfer')
 # a slim ResNet-18 (64-d features) instead of the configs' ResNet-50

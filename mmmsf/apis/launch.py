@@ -1,5 +1,6 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
-"""Config handling shared by the entry points under ``tools/``."""
+"""Launch helpers shared by the entry points under ``tools/``: flags,
+config loading, CPU process groups and their teardown."""
 import os.path as osp
 import runpy
 from argparse import Namespace

@@ -5,7 +5,8 @@ A transfer config (``configs/benchmarks/transfer/``) names the feature
 ``model``, the mmpretrain dataset class and its splits in ``transfer``, the
 ``feature_loader`` and the ``logistic_regression`` settings;
 :func:`evaluate_transfer_config` runs the whole protocol of
-:mod:`mmmsf.evaluation.transfer` for one dataset.
+:mod:`mmmsf.evaluation.linear_transfer` for one dataset. Used by
+``transfer_linear_eval.py`` beside it.
 """
 import hashlib
 import json
@@ -19,9 +20,9 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from .checkpoint_loading import load_backbone_checkpoint
-from .feature_extractor import extract_features
-from .transfer import TRANSFER_METRICS, held_out_split, transfer_linear_eval
+from mmmsf.evaluation import (extract_features, held_out_split,
+                              load_backbone_checkpoint, transfer_linear_eval)
+from mmmsf.evaluation.linear_transfer import TRANSFER_METRICS
 
 
 def transfer_splits(cfg: Config) -> Dict[str, str]:
@@ -188,9 +189,9 @@ def evaluate_transfer_config(cfg: Config,
     Embeds the splits (:func:`extract_transfer_features`), takes the
     official validation split where the config names one (``val_split``)
     and otherwise holds out ``val_fraction`` of ``train_split``
-    (:func:`~mmmsf.evaluation.transfer.held_out_split`), then chooses the
+    (:func:`~mmmsf.evaluation.held_out_split`), then chooses the
     regularisation, refits on train + val and scores the test split
-    (:func:`~mmmsf.evaluation.transfer.transfer_linear_eval`).
+    (:func:`~mmmsf.evaluation.transfer_linear_eval`).
 
     Args:
         cfg (Config): A transfer config.
