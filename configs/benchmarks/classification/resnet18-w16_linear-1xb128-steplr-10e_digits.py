@@ -1,6 +1,6 @@
 # CPU version of the standard linear protocol on the embedded digits: the
 # frozen slim ResNet_CIFAR-18 of the MSF CPU demo, SGD lr 30 without weight
-# decay, lr x0.1 at 60% and 80% of 10 epochs. About a minute on 2 cores.
+# decay, lr x0.1 at 60% and 80% of 10 epochs.
 _base_ = [
     '../../_base_/datasets/digits_bs128_msf.py',
     'mmpretrain::_base_/default_runtime.py',
