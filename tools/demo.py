@@ -17,13 +17,15 @@ import time
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TOOLS = osp.dirname(osp.abspath(__file__))
+ROOT = osp.dirname(TOOLS)
 sys.path.insert(0, ROOT)
-from mmmsf.utils.demo_report import format_figures, format_report, summarize
-from mmmsf.visualization.paper_figures import (knn_retrieval_figure,
-                                               labelled_sets,
-                                               training_curves_figure,
-                                               tsne_figure)
+# the report (beside this file) and the figures (tools/visualization)
+sys.path.insert(0, TOOLS)
+sys.path.insert(0, osp.join(TOOLS, 'visualization'))
+from demo_report import format_figures, format_report, summarize
+from msf_figures.paper_figures import (knn_retrieval_figure, labelled_sets,
+                                       training_curves_figure, tsne_figure)
 
 
 def parse_args():

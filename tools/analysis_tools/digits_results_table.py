@@ -35,7 +35,8 @@ from mmengine.config import Config, DictAction
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
-from mmmsf.visualization import load_scalars
+sys.path.insert(0, osp.join(ROOT, 'tools', 'visualization'))  # msf_figures
+from msf_figures import load_scalars
 
 LINEAR = osp.join(ROOT, 'configs', 'benchmarks', 'classification')
 PROTOCOLS = {

@@ -17,7 +17,8 @@ import sys
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
-from mmmsf.visualization.paper_figures import training_curves_figure
+sys.path.insert(0, osp.join(ROOT, 'tools', 'visualization'))  # msf_figures
+from msf_figures.paper_figures import training_curves_figure
 
 
 def parse_args():

@@ -16,9 +16,10 @@ import sys
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
-from mmmsf.visualization.paper_figures import tsne_figure
-from mmmsf.visualization.tool_args import (add_model_args, checkpoint_or_none,
-                                           load_model_config)
+sys.path.insert(0, osp.join(ROOT, 'tools', 'visualization'))  # msf_figures
+from msf_figures.paper_figures import tsne_figure
+from msf_figures.tool_args import (add_model_args, checkpoint_or_none,
+                                   load_model_config)
 
 
 def parse_args():

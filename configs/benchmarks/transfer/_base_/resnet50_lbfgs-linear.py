@@ -34,7 +34,7 @@ feature_loader = dict(batch_size=64,
                       collate_fn=dict(type='default_collate'))
 
 transfer = dict(
-    key=None,  # dataset key of mmmsf.evaluation.PAPER_MSF_TRANSFER
+    key=None,  # a key of PAPER_MSF_TRANSFER (tools/benchmarks/transfer_report)
     dataset=dict(type=None, data_root=None, pipeline=test_pipeline),
     train_split='train',
     # official validation split; None holds out val_fraction of train_split

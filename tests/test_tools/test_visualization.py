@@ -10,18 +10,26 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import DEMO_CONFIG, REPO_ROOT
-from eval_helpers import save_msf_checkpoint, tiny_split
 from PIL import Image
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from mmmsf.datasets import EmbeddedDigits
 from mmmsf.evaluation.clustering import (cluster_accuracy, clustering_scores,
                                          kmeans_clusters)
-from mmmsf.visualization import (cluster_grid_size, curves_size, load_scalars,
-                                 retrieval_grid_size, tsne_panels_size)
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from conftest import DEMO_CONFIG, REPO_ROOT  # noqa: E402
+from eval_helpers import save_msf_checkpoint, tiny_split  # noqa: E402
 
 TOOLS = osp.join(REPO_ROOT, 'tools')
+# the figure code and the demo's report are modules of the tools
+sys.path[:0] = [osp.join(TOOLS, 'visualization'), TOOLS]
+from msf_figures import cluster_grid_size  # noqa: E402
+from msf_figures import curves_size  # noqa: E402
+from msf_figures import load_scalars  # noqa: E402
+from msf_figures import retrieval_grid_size  # noqa: E402
+from msf_figures import tsne_panels_size  # noqa: E402
+
 # 8x8 digits, few of them: every tool runs in about a second
 TINY_OPTS = {
     'knn_reference_dataloader.dataset.source': 'sklearn',
@@ -81,8 +89,7 @@ def test_knn_retrieval_finds_the_query_itself(tmp_path, checkpoint):
     """Queries drawn from the training set: the nearest training image is
     the query itself (cosine 1)."""
     from mmengine.config import Config
-
-    from mmmsf.visualization.paper_figures import knn_retrieval_figure
+    from msf_figures.paper_figures import knn_retrieval_figure
     cfg = Config.fromfile(DEMO_CONFIG)
     cfg.merge_from_dict(
         TINY_OPTS | {
@@ -250,9 +257,8 @@ def test_demo_draws_its_figures(tmp_path, checkpoint):
     """tools/demo.py's figures from a finished run's work dir."""
     import shutil
 
+    from demo_report import format_figures
     from mmengine.config import Config
-
-    from mmmsf.utils.demo_report import format_figures
     demo = runpy.run_path(osp.join(TOOLS, 'demo.py'))
     shutil.copy(checkpoint, tmp_path / 'epoch_1.pth')
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_1.pth'))

@@ -19,8 +19,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, set_random_seed
 from torch import nn
 
-from .checkpoint_loading import load_backbone_checkpoint
-from .feature_extractor import extract_features
+from mmmsf.evaluation import extract_features, load_backbone_checkpoint
 
 
 def config_seed(cfg: Config) -> int:

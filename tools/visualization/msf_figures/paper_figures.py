@@ -18,12 +18,10 @@ from mmengine.logging import print_log
 
 from mmmsf.evaluation import knn_search
 from mmmsf.evaluation.clustering import clustering_scores, kmeans_clusters
-from mmmsf.evaluation.pretrained_features import (build_dataset,
-                                                  build_pretrained_model,
-                                                  class_subset, config_seed,
-                                                  dataset_features)
 from .canvas import dataset_image, save_figure
 from .image_grids import plot_cluster_grid, plot_retrieval_grid
+from .pretrained_features import (build_dataset, build_pretrained_model,
+                                  class_subset, config_seed, dataset_features)
 from .training_curves import load_scalars, plot_training_curves
 from .tsne_panels import plot_tsne_panels, tsne_embedding
 
@@ -314,7 +312,7 @@ def training_curves_figure(work_dir: str,
         work_dir (str): Work dir of a training run.
         out_file (str): PNG to write.
         panels (Sequence[tuple], optional): See
-            :func:`~mmmsf.visualization.plot_training_curves`.
+            :func:`~.training_curves.plot_training_curves`.
 
     Returns:
         dict: ``out_file`` and ``size`` (height, width).

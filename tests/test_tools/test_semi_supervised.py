@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import DATASETS
 
-sys.path.insert(0, osp.dirname(__file__))
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from conftest import REPO_ROOT  # noqa: E402
 from tiny_imagenet import WNIDS, make_tiny_imagenet  # noqa: E402
 

@@ -18,7 +18,7 @@ from eval_helpers import (KNN_SCRIPT, LINEAR_CONFIG, LINEAR_SCRIPT,
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmmsf.utils import load_checkpoint_safely
+from mmmsf.checkpoint import load_checkpoint_safely
 
 DIGITS_DATA = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets',
                        'digits_bs128_msf.py')
