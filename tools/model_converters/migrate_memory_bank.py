@@ -21,9 +21,9 @@ import torch
 
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmmsf.models.memories.memory_bank import (_DTYPES, MemoryBank,
-                                               check_queue_state)
-from mmmsf.utils import load_checkpoint_safely
+from mmmsf.checkpoint import load_checkpoint_safely
+from mmmsf.checkpoint.bank_state import (BANK_DTYPES, BANK_KEYS,
+                                         check_queue_state, migrate_bank_state)
 
 
 def parse_args():
@@ -34,7 +34,7 @@ def parse_args():
                         type=int,
                         help='entries of the new bank (default: unchanged)')
     parser.add_argument('--dtype',
-                        choices=sorted(_DTYPES),
+                        choices=sorted(BANK_DTYPES),
                         help='storage dtype of the new bank (default: '
                         'unchanged)')
     parser.add_argument('--prefix',
@@ -52,7 +52,7 @@ def main():
     args = parse_args()
     ckpt = load_checkpoint_safely(args.checkpoint, map_location='cpu')
     state_dict = ckpt.get('state_dict', ckpt)
-    keys = ('feats', 'labels', 'ptr', 'num_seen')
+    keys = BANK_KEYS
     missing = [
         args.prefix + k for k in keys if args.prefix + k not in state_dict
     ]
@@ -71,7 +71,7 @@ def main():
                                                      dim,
                                                      generator=generator),
                                          dim=1)
-    new = MemoryBank.migrate_state(old, size, args.dtype, fill=fill)
+    new = migrate_bank_state(old, size, args.dtype, fill=fill)
     state_dict.update({args.prefix + k: v for k, v in new.items()})
     torch.save(ckpt, args.output)
     print(f'wrote {args.output}: bank {old_size} x {dim} '

@@ -83,9 +83,8 @@ class MemoryBankHook(Hook):
         world_size = get_world_size()
         memory.check_batch(batch_size * world_size)
         topk = getattr(model.head, 'topk', None)  # MSF only
-        if topk is not None and topk > memory.size:
-            raise ValueError(f'MemoryBankHook: topk={topk} is larger than the '
-                             f'memory bank (size={memory.size}).')
+        if topk is not None:
+            memory.check_topk(topk, '`head.topk`')
         print_log(
             f'{type(model).__name__} memory bank: {memory.size} x '
             f'{memory.dim} ({memory.feats.dtype}), global batch '

@@ -75,11 +75,7 @@ class MSF(BankSelfSupervisor):
                          data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         self.check_bank_width(self.head.predictor, 'head.predictor')
-        if self.head.topk > self.memory.size:
-            raise ValueError(
-                f'MSF: `head.topk`={self.head.topk} is larger than the '
-                f'memory bank (size={self.memory.size}); lower topk or '
-                f'enlarge `model.memory.size`.')
+        self.memory.check_topk(self.head.topk, '`head.topk`')
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:

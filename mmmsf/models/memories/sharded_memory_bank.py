@@ -1,6 +1,6 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 import logging
-from typing import Optional, Tuple
+from typing import Tuple
 
 import torch
 import torch.nn.functional as F
@@ -8,6 +8,7 @@ from mmengine.dist import all_gather, all_reduce, get_rank, get_world_size
 from mmengine.logging import print_log
 from mmpretrain.registry import MODELS
 
+from mmmsf.utils.chunked_topk import chunked_topk
 from .memory_bank import MemoryBank
 
 
@@ -23,7 +24,7 @@ class ShardedMemoryBank(MemoryBank):
     exactly the replicated bank.
 
     - :meth:`enqueue` gathers the global batch (all ranks, rank order) and
-      every rank writes only the entries that fall in its shard.
+      every rank writes (:meth:`_write`) only the entries of its shard.
     - :meth:`knn` gathers the queries of all ranks, searches them in the
       local shard (chunked, as :class:`MemoryBank`), gathers every rank's
       top-k candidate similarities and global positions, merges them to the
@@ -96,41 +97,12 @@ class ShardedMemoryBank(MemoryBank):
         return (index >= self.shard_start) & (index < self.shard_start +
                                               self.shard_size)
 
-    @torch.no_grad()
-    def enqueue(self,
-                feats: torch.Tensor,
-                labels: Optional[torch.Tensor] = None) -> None:
-        """Write this step's embeddings of every rank into their shards.
-
-        Args:
-            feats (torch.Tensor): N x D L2-normalised target embeddings of
-                this rank.
-            labels (torch.Tensor, optional): N labels, or None when the data
-                is unlabelled (stored as -1).
-        """
-        if self.world_size == 1:
-            return super().enqueue(feats, labels)
-        if feats.dim() != 2 or feats.shape[1] != self.dim:
-            raise ValueError(
-                f'ShardedMemoryBank: expected embeddings of shape '
-                f'(N, {self.dim}), got {tuple(feats.shape)}; the projector '
-                f'output must match `model.memory.dim`.')
-        if labels is None:
-            labels = feats.new_full((feats.shape[0], ), -1, dtype=torch.long)
-        feats = feats.detach().contiguous()
-        labels = labels.detach().to(feats.device, torch.long).contiguous()
-        feats = torch.cat(all_gather(feats), dim=0)  # (world*N) x D
-        labels = torch.cat(all_gather(labels), dim=0)
-        num = feats.shape[0]
-        self.check_batch(num)
-        ptr = int(self.ptr)
-        index = torch.arange(ptr, ptr + num, device=feats.device) % self.size
+    def _write(self, index: torch.Tensor, feats: torch.Tensor,
+               labels: torch.Tensor) -> None:
+        """Store the rows of the global positions ``index`` in this shard."""
         mine = self._owned(index)
-        rows = (index[mine] - self.shard_start).to(self.feats.device)
-        self.feats[rows] = feats[mine].to(self.feats.device, self.feats.dtype)
-        self.labels[rows] = labels[mine].to(self.labels.device)
-        self.ptr.fill_((ptr + num) % self.size)
-        self.num_seen.add_(num)
+        super()._write(index[mine] - self.shard_start, feats[mine],
+                       labels[mine])
 
     @torch.no_grad()
     def entries(self, index: torch.Tensor) -> torch.Tensor:
@@ -172,17 +144,17 @@ class ShardedMemoryBank(MemoryBank):
         """
         if self.world_size == 1:
             return super().knn(query, k)
-        if not 1 <= k <= self.size:
-            raise ValueError(f'ShardedMemoryBank: k={k} neighbours requested '
-                             f'but the bank holds {self.size} entries.')
+        self.check_topk(k)
         num = query.shape[0]
         query = query.detach().float().to(self.feats.device).contiguous()
         query = torch.cat(all_gather(query), dim=0)  # (world*N) x D
-        sims, rows = self._search(query, min(k, self.shard_size))
+        sims, rows = chunked_topk(query, self.feats, min(k, self.shard_size),
+                                  self.chunk_size)
         index = rows + self.shard_start  # global positions
         sims = torch.cat(all_gather(sims.contiguous()), dim=1)  # B x W*k
         index = torch.cat(all_gather(index.contiguous()), dim=1)
-        sims, index = self._select(sims, index, k)  # B x k, same on all
+        sims, order = sims.topk(k, dim=1)  # B x k, the same on all ranks
+        index = index.gather(1, order)
         feats = query.new_zeros(index.shape + (self.dim, ))  # B x k x D
         labels = torch.zeros_like(index)
         mine = self._owned(index)

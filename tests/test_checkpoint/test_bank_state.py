@@ -5,7 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmmsf.models import MemoryBank, MemoryBankStateError
+from mmmsf.checkpoint.bank_state import MemoryBankStateError
+from mmmsf.models import MemoryBank
 
 
 def _filled(size, dim, steps, batch, dtype='float32'):
