@@ -29,8 +29,8 @@ from mmengine.runner import Runner, set_random_seed
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 from mmmsf.apis import add_common_args, destroy_process_group, load_config
-from mmmsf.evaluation import (extract_features, knn_benchmark,
-                              load_backbone_checkpoint)
+from mmmsf.checkpoint import load_backbone_checkpoint
+from mmmsf.evaluation import extract_features, knn_accuracy
 
 LOADER_KEYS = ('knn_reference_dataloader', 'knn_query_dataloader')
 
@@ -176,14 +176,14 @@ def main():
     destroy_process_group()  # every rank holds all features now
     if rank != 0:
         return
-    metrics, notes = knn_benchmark(feats['train_feats'],
-                                   feats['train_labels'],
-                                   feats['val_feats'],
-                                   feats['val_labels'],
-                                   majority_ks=args.majority_ks,
-                                   weighted_ks=args.weighted_ks,
-                                   temperature=args.temperature,
-                                   use_faiss=args.faiss)
+    metrics, notes = knn_accuracy(feats['train_feats'],
+                                  feats['train_labels'],
+                                  feats['val_feats'],
+                                  feats['val_labels'],
+                                  majority_ks=args.majority_ks,
+                                  weighted_ks=args.weighted_ks,
+                                  temperature=args.temperature,
+                                  use_faiss=args.faiss)
     for note in notes:
         print_log(f'knn_eval: {note}', logger='current')
     print_log('knn_eval: ' + ', '.join(f'{k}: {v:.2f}'

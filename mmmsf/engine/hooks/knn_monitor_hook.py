@@ -1,13 +1,13 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 from typing import Dict, Optional, Sequence
 
+import torch
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS
 
-from mmmsf.evaluation import (extract_features, knn_majority_accuracy,
-                              knn_weighted_accuracy)
+from mmmsf.evaluation import extract_features, knn_accuracy
 
 
 @HOOKS.register_module()
@@ -87,16 +87,37 @@ class KNNMonitorHook(Hook):
         if (ref_labels < 0).any() or (qry_labels < 0).any():
             raise ValueError('KNNMonitorHook needs labelled reference and '
                              'query datasets.')
+        return self.score(ref_feats, ref_labels, qry_feats, qry_labels)
+
+    def score(self, ref_feats: torch.Tensor, ref_labels: torch.Tensor,
+              qry_feats: torch.Tensor,
+              qry_labels: torch.Tensor) -> Dict[str, float]:
+        """Both votes from one neighbour search (:func:`knn_accuracy`).
+
+        Args:
+            ref_feats (torch.Tensor): M x D reference features.
+            ref_labels (torch.Tensor): M labels.
+            qry_feats (torch.Tensor): N x D query features.
+            qry_labels (torch.Tensor): N labels.
+
+        Returns:
+            dict[str, float]: ``knn_top1``, ``knn_top5`` and ``knn_<k>nn``
+            in percent.
+        """
         num_classes = int(max(ref_labels.max(), qry_labels.max())) + 1
-        top1, top5 = knn_weighted_accuracy(ref_feats, ref_labels, qry_feats,
-                                           qry_labels, self.k,
-                                           self.temperature, num_classes)
-        metrics = dict(knn_top1=top1, knn_top5=top5)
-        majority = knn_majority_accuracy(ref_feats, ref_labels, qry_feats,
-                                         qry_labels, self.majority_ks,
-                                         num_classes)
-        metrics.update({f'knn_{k}nn': acc for k, acc in majority.items()})
-        return metrics
+        metrics, notes = knn_accuracy(ref_feats,
+                                      ref_labels,
+                                      qry_feats,
+                                      qry_labels,
+                                      majority_ks=self.majority_ks,
+                                      weighted_ks=(self.k, ),
+                                      temperature=self.temperature,
+                                      num_classes=num_classes)
+        if notes:
+            raise ValueError(f'KNNMonitorHook: {"; ".join(notes)}.')
+        top1, top5 = (metrics.pop(f'weighted_k{self.k}_{key}')
+                      for key in ('top1', 'top5'))
+        return dict(knn_top1=top1, knn_top5=top5, **metrics)
 
     def _run(self, runner: Runner) -> None:
         metrics = self.evaluate(runner)

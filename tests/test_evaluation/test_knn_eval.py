@@ -15,8 +15,8 @@ from eval_helpers import (DEMO_CONFIG, KNN_SCRIPT, RENAMED, REPO_ROOT,
                           save_msf_checkpoint, save_renamed_checkpoint,
                           tiny_split)
 
-from mmmsf.evaluation import (knn_benchmark, knn_majority_accuracy,
-                              knn_weighted_accuracy)
+from mmmsf.engine.hooks import KNNMonitorHook
+from mmmsf.evaluation import knn_accuracy
 
 
 def reference_knn(train, train_labels, test, test_labels, k, num_classes,
@@ -64,16 +64,16 @@ def features():
 def test_matches_brute_force(features, use_faiss):
     train, train_labels, test, test_labels, num_classes = features
     ks = (1, 2, 4, 5, 20, 100)
-    metrics, notes = knn_benchmark(torch.from_numpy(train),
-                                   torch.from_numpy(train_labels),
-                                   torch.from_numpy(test),
-                                   torch.from_numpy(test_labels),
-                                   majority_ks=ks,
-                                   weighted_ks=ks,
-                                   temperature=0.07,
-                                   num_classes=num_classes,
-                                   use_faiss=use_faiss,
-                                   query_chunk=7)
+    metrics, notes = knn_accuracy(torch.from_numpy(train),
+                                  torch.from_numpy(train_labels),
+                                  torch.from_numpy(test),
+                                  torch.from_numpy(test_labels),
+                                  majority_ks=ks,
+                                  weighted_ks=ks,
+                                  temperature=0.07,
+                                  num_classes=num_classes,
+                                  use_faiss=use_faiss,
+                                  query_chunk=7)
     assert notes == []
     for k in ks:
         majority, top1, top5 = reference_knn(train, train_labels, test,
@@ -84,17 +84,18 @@ def test_matches_brute_force(features, use_faiss):
 
 
 def test_agrees_with_monitor_functions(features):
-    """Same numbers as the KNNMonitorHook (mmselfsup's knn_eval inside)."""
+    """Same numbers as the KNNMonitorHook (one search for both votes)."""
     train, train_labels, test, test_labels, num_classes = features
     args = [
         torch.from_numpy(a) for a in (train, train_labels, test, test_labels)
     ]
-    metrics, _ = knn_benchmark(*args,
-                               majority_ks=(1, 20),
-                               weighted_ks=(20, ),
-                               num_classes=8)
-    majority = knn_majority_accuracy(*args, ks=(1, 20), num_classes=8)
-    top1, top5 = knn_weighted_accuracy(*args, k=20, num_classes=8)
+    metrics, _ = knn_accuracy(*args,
+                              majority_ks=(1, 20),
+                              weighted_ks=(20, ),
+                              num_classes=8)
+    monitor = KNNMonitorHook({}, {}, k=20, majority_ks=(1, 20)).score(*args)
+    majority = {1: monitor['knn_1nn'], 20: monitor['knn_20nn']}
+    top1, top5 = monitor['knn_top1'], monitor['knn_top5']
     assert metrics['knn_1nn'] == majority[1]
     assert metrics['knn_20nn'] == majority[20]
     assert metrics['weighted_k20_top1'] == pytest.approx(top1)
@@ -109,10 +110,13 @@ def test_weighted_vote_matches_mmselfsup_knn_eval(features):
         torch.from_numpy(a) for a in (train, train_labels, test, test_labels)
     ]
     for k in (5, 20, 100):
-        top1, top5 = knn_weighted_accuracy(*args,
-                                           k=k,
-                                           temperature=0.07,
-                                           num_classes=num_classes)
+        metrics, _ = knn_accuracy(*args,
+                                  majority_ks=(),
+                                  weighted_ks=(k, ),
+                                  temperature=0.07,
+                                  num_classes=num_classes)
+        top1, top5 = (metrics[f'weighted_k{k}_top1'],
+                      metrics[f'weighted_k{k}_top5'])
         # knn_eval splits the queries into 100 chunks: give it 120 (each
         # query twice, the same accuracy)
         ref1, ref5 = knn_eval(args[0], args[1].long(), args[2].repeat(2, 1),
@@ -127,22 +131,22 @@ def test_majority_tie_goes_to_nearer_class():
     train_labels = torch.tensor([1, 0, 0, 1])
     query = torch.tensor([[1., 0.01]])
     for label, k, expected in ((1, 4, 100.), (0, 4, 0.), (0, 3, 100.)):
-        metrics, _ = knn_benchmark(train,
-                                   train_labels,
-                                   query,
-                                   torch.tensor([label]),
-                                   majority_ks=(k, ),
-                                   weighted_ks=())
+        metrics, _ = knn_accuracy(train,
+                                  train_labels,
+                                  query,
+                                  torch.tensor([label]),
+                                  majority_ks=(k, ),
+                                  weighted_ks=())
         assert metrics[f'knn_{k}nn'] == expected
 
 
 def test_k_larger_than_train_set_is_skipped_with_note(features):
     train, train_labels, test, test_labels, _ = features
-    metrics, notes = knn_benchmark(*[
+    metrics, notes = knn_accuracy(*[
         torch.from_numpy(a) for a in (train, train_labels, test, test_labels)
     ],
-                                   majority_ks=(1, 500),
-                                   weighted_ks=(200, 10))
+                                  majority_ks=(1, 500),
+                                  weighted_ks=(200, 10))
     assert set(metrics) == {
         'knn_1nn', 'weighted_k10_top1', 'weighted_k10_top5'
     }
