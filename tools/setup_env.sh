@@ -34,6 +34,23 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
     echo "$WANT" > "$STAMP"
 fi
 
+# Fashion-MNIST (the second real dataset, StratifiedFashionMNIST) ships in
+# Debian's dataset-fashion-mnist package: install it where apt is available
+# and we are root; elsewhere say how, and go on (only its configs need it)
+FMNIST=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+apt_quiet() { DEBIAN_FRONTEND=noninteractive apt-get -y -q "$@" >/dev/null 2>&1; }
+if [ ! -f "$FMNIST" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 &&
+        { apt_quiet install dataset-fashion-mnist ||
+            { apt_quiet update && apt_quiet install dataset-fashion-mnist; }; }
+    then
+        echo "[setup] installed Fashion-MNIST (dataset-fashion-mnist)"
+    else
+        echo "[setup] Fashion-MNIST not installed (optional): as root," \
+            "apt-get install -y dataset-fashion-mnist"
+    fi
+fi
+
 # prove the stack works together (torchvision's compiled ops included),
 # importing mmmsf from the installed package, not the current directory
 cd /
