@@ -53,5 +53,5 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("mmmsf."))))
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     loaded = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert 'mmmsf.utils.safe_loading' in loaded  # it did import them
+    assert 'mmmsf.utils.rng_state' in loaded  # it did import them
     assert [m for m in loaded if m.split('.')[1] in UPPER] == []

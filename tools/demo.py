@@ -15,6 +15,7 @@ import sys
 import time
 
 from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 TOOLS = osp.dirname(osp.abspath(__file__))
@@ -85,7 +86,9 @@ def main():
         cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = args.work_dir
     start = time.time()
-    runner = Runner.from_cfg(cfg)
+    # the config's runner_type (CheckpointSafeRunner: atomic checkpoints)
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
+        Runner.from_cfg(cfg)
     runner.train()
     summary = summarize(runner, time.time() - start)
     with open(osp.join(args.work_dir, 'demo_summary.json'), 'w') as f:

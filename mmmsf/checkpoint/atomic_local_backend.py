@@ -21,7 +21,9 @@ class AtomicLocalBackend(LocalBackend):
 
     :func:`register_atomic_local_backend` makes it the backend of plain
     paths, i.e. of ``Runner.save_checkpoint`` (``CheckpointHook``, the
-    pre-emption checkpoint) and every other local ``put``.
+    pre-emption checkpoint) and every other local ``put``, for the rest of
+    the process. :class:`~mmmsf.engine.runner.CheckpointSafeRunner` calls it
+    when it is built; importing :mod:`mmmsf` does not.
     """
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:

@@ -1,25 +1,21 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
-"""Strict checkpoint loading for training: resume and ``load_from``.
+"""Strict checkpoint loading: state-dict diffing, resume and ``load_from``.
 
 mmengine's ``Runner`` loads non-strictly: a tensor whose shape changed (a
 larger memory bank, a wider projector) is reported at info level and left
 at its fresh value, so a resumed run can train against a random bank that
 claims to be full. :func:`prepare_state_dict` refuses any difference before
 anything is loaded, unless the user opts in to a bank migration or to a
-deliberate partial load.
+deliberate partial load. :func:`state_dict_mismatches` is the one
+key-for-key comparison behind it, the backbone loader and the converters.
 """
-import glob
 import logging
-import os.path as osp
 from collections import OrderedDict
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Mapping, Tuple
 
 import torch
 from mmengine.logging import print_log
 from torch import nn
-
-from mmmsf.utils.model_converters import state_dict_mismatches
-from mmmsf.utils.safe_loading import load_checkpoint_safely
 
 # which config setting shapes the tensors under a state-dict prefix
 _SETTINGS = (
@@ -31,6 +27,62 @@ _SETTINGS = (
     ('neck.', 'model.neck (projector in/hid/out_channels, num_layers)'),
     ('head.', 'model.head (predictor in/hid/out_channels, num_layers)'),
 )
+_MAX_SHOWN = 20  # keys named per kind of mismatch
+
+
+def _listing(keys: Iterator[str]) -> str:
+    """The first keys, quoted, and how many more there are."""
+    keys = list(keys)
+    shown = ', '.join(repr(k) for k in keys[:_MAX_SHOWN])
+    more = len(keys) - _MAX_SHOWN
+    return shown + (f' ... (and {more} more)' if more > 0 else '')
+
+
+def state_dict_mismatches(expected: Mapping[str, torch.Tensor],
+                          given: Mapping[str, torch.Tensor]) -> List[str]:
+    """Describe how ``given`` differs from ``expected``, key for key.
+
+    Args:
+        expected (Mapping[str, torch.Tensor]): State dict of the target
+            model.
+        given (Mapping[str, torch.Tensor]): State dict to load.
+
+    Returns:
+        list[str]: One entry each for missing, unexpected and mis-shaped
+        keys (naming them); empty when the two match.
+    """
+    missing = [k for k in expected if k not in given]
+    unexpected = [k for k in given if k not in expected]
+    shapes = [
+        f'{k} ({tuple(given[k].shape)} in checkpoint, '
+        f'{tuple(v.shape)} in model)' for k, v in expected.items()
+        if k in given and tuple(given[k].shape) != tuple(v.shape)
+    ]
+    return [
+        f'{name}: {_listing(keys)}'
+        for name, keys in (('missing keys', missing), ('unexpected keys',
+                                                       unexpected),
+                           ('shape mismatches', shapes)) if keys
+    ]
+
+
+def check_state_dict(expected: Mapping[str, torch.Tensor],
+                     given: Mapping[str, torch.Tensor], what: str) -> None:
+    """Raise if ``given`` does not match ``expected`` key for key.
+
+    Args:
+        expected (Mapping[str, torch.Tensor]): State dict of the target
+            model.
+        given (Mapping[str, torch.Tensor]): State dict to load.
+        what (str): What is being loaded into what, for the message.
+
+    Raises:
+        KeyError: Naming missing, unexpected and mis-shaped keys.
+    """
+    problems = state_dict_mismatches(expected, given)
+    if problems:
+        raise KeyError(f'{what}: the keys do not match; ' +
+                       '; '.join(problems))
 
 
 class CheckpointMismatchError(RuntimeError):
@@ -179,59 +231,3 @@ def prepare_state_dict(
         _warn(f'{source}: partial load leaves {key} as initialised '
               f'(not in the checkpoint).')
     return state_dict
-
-
-def checkpoint_candidates(work_dir: str) -> List[str]:
-    """Checkpoints to resume from, newest first.
-
-    The one ``last_checkpoint`` names, then every other ``*.pth`` of the
-    work dir by modification time.
-
-    Args:
-        work_dir (str): The run's work dir.
-
-    Returns:
-        list[str]: Existing checkpoint paths, newest first.
-    """
-    named = []
-    last = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(last):
-        with open(last) as f:
-            path = f.read().strip()
-        if path and osp.isfile(path):
-            named.append(path)
-    found = sorted(glob.glob(osp.join(work_dir, '*.pth')),
-                   key=osp.getmtime,
-                   reverse=True)
-    return named + [
-        p for p in found if not any(osp.samefile(p, n) for n in named)
-    ]
-
-
-def latest_loadable_checkpoint(work_dir: str) -> Optional[str]:
-    """The newest checkpoint of ``work_dir`` that can be read.
-
-    A checkpoint cut short (a kill while it was written by code that does
-    not write atomically, a full disk) misses the zip directory at its end:
-    opening it memory-mapped fails at once without reading the tensors. Such
-    files are skipped with a warning, so ``--resume auto`` continues from
-    the previous checkpoint instead of failing.
-
-    Args:
-        work_dir (str): The run's work dir.
-
-    Returns:
-        str, optional: The checkpoint to resume from, or None if none can
-        be read.
-    """
-    for path in checkpoint_candidates(work_dir):
-        try:
-            load_checkpoint_safely(path, map_location='cpu', mmap=True)
-        except Exception as err:  # any unreadable file is skipped
-            reason = str(err).splitlines()[0] if str(err) else repr(err)
-            _warn(f'--resume auto: skipping {path}, it cannot be read '
-                  f'({type(err).__name__}: {reason}); trying the previous '
-                  f'checkpoint.')
-            continue
-        return path
-    return None

@@ -6,7 +6,7 @@ parameter an SGD momentum buffer as after one step, and saves a checkpoint
 the way ``Runner.save_checkpoint`` lays it out, once per memory-bank dtype.
 For each file it then measures, in a fresh process, the peak resident
 memory of taking the backbone out of it as the evaluation tools and
-converters do (``backbone_state_dict`` of ``mmmsf.evaluation``), once
+converters do (``backbone_state_dict`` of ``mmmsf.checkpoint``), once
 reading the file whole (``mmap=False``, as before) and once memory-mapped
 (``mmap=True``, as now)::
 
@@ -34,7 +34,7 @@ sys.path.insert(0, ROOT)
 _PROBE = r'''
 import sys, torch
 sys.path.insert(0, {root!r})
-from mmmsf.evaluation.checkpoint_loading import backbone_state_dict
+from mmmsf.checkpoint import backbone_state_dict
 def hwm():
     with open('/proc/self/status') as f:
         return next(int(l.split()[1]) for l in f if l.startswith('VmHWM'))

@@ -20,8 +20,9 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
+from mmmsf.checkpoint import load_backbone_checkpoint
 from mmmsf.evaluation import (extract_features, held_out_split,
-                              load_backbone_checkpoint, transfer_linear_eval)
+                              transfer_linear_eval)
 from mmmsf.evaluation.linear_transfer import TRANSFER_METRICS
 
 
@@ -118,7 +119,7 @@ def extract_transfer_features(
     """Raw pooled backbone features of every split of a transfer dataset.
 
     Builds ``cfg.model``, loads the backbone of ``checkpoint`` strictly
-    (:func:`~mmmsf.evaluation.load_backbone_checkpoint`) and embeds each
+    (:func:`~mmmsf.checkpoint.load_backbone_checkpoint`) and embeds each
     split with ``cfg.feature_loader`` (no augmentation: the config's
     pipeline), after :func:`check_split_lists`. The features are not
     normalised (BYOL's protocol). With

@@ -17,11 +17,10 @@ import torch.nn.functional as F
 
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmmsf.evaluation.checkpoint_loading import backbone_state_dict
-from mmmsf.utils import load_checkpoint_safely
-from mmmsf.utils.model_converters import (backbone_cfg_from_checkpoint,
-                                          build_backbone,
-                                          torchvision_resnet_state_dict)
+from mmmsf.checkpoint import backbone_state_dict, load_checkpoint_safely
+from mmmsf.checkpoint.model_converters import (backbone_cfg_from_checkpoint,
+                                               build_backbone,
+                                               torchvision_resnet_state_dict)
 
 
 def parse_args():

@@ -23,10 +23,10 @@ import torch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
-from mmmsf.utils.model_converters import (check_state_dict,
-                                          load_official_checkpoint,
-                                          official_msf_to_mmmsf,
-                                          official_options_mismatches)
+from mmmsf.checkpoint import check_state_dict
+from mmmsf.checkpoint.model_converters import (load_official_checkpoint,
+                                               official_msf_to_mmmsf,
+                                               official_options_mismatches)
 
 
 def parse_args():

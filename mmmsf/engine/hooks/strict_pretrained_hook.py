@@ -7,7 +7,7 @@ from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS
 from mmpretrain.utils import get_ori_model
 
-from mmmsf.evaluation import load_backbone_checkpoint
+from mmmsf.checkpoint import load_backbone_checkpoint
 
 
 @HOOKS.register_module()
@@ -20,7 +20,7 @@ class StrictPretrainedHook(Hook):
     and a linear evaluation of `MSF <https://arxiv.org/abs/2105.07269>`_
     or BYOL would then score a random network. Before the first step this
     hook loads the same checkpoint again through
-    :func:`~mmmsf.evaluation.load_backbone_checkpoint`, which refuses any
+    :func:`~mmmsf.checkpoint.load_backbone_checkpoint`, which refuses any
     missing, unexpected or mis-shaped key and logs what it loaded. A module
     without a ``Pretrained`` init config is reported, loudly, as randomly
     initialised. Resumed runs are not checked again.

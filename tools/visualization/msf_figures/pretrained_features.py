@@ -4,7 +4,7 @@
 Shared by the figure and clustering tools (``tools/visualization``,
 ``tools/analysis_tools/kmeans_clusters.py``): build the model of a
 pretraining config, load its backbone strictly with
-:func:`~mmmsf.evaluation.load_backbone_checkpoint`, and embed a labelled
+:func:`~mmmsf.checkpoint.load_backbone_checkpoint`, and embed a labelled
 dataset with :func:`~mmmsf.evaluation.extract_features`.
 """
 import logging
@@ -19,7 +19,8 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, set_random_seed
 from torch import nn
 
-from mmmsf.evaluation import extract_features, load_backbone_checkpoint
+from mmmsf.checkpoint import load_backbone_checkpoint
+from mmmsf.evaluation import extract_features
 
 
 def config_seed(cfg: Config) -> int:

@@ -12,64 +12,10 @@ from typing import Dict, List, Mapping, Optional
 
 import torch
 
-_MAX_SHOWN = 20
+from .strict_loading import check_state_dict
 
 # official MSF MLPs are Sequential(Linear, BatchNorm1d, ReLU, Linear)
 _OFFICIAL_MLP = {'0': 'fc0', '1': 'bn0', '3': 'fc1'}
-
-
-def _listing(keys) -> str:
-    keys = list(keys)
-    shown = ', '.join(repr(k) for k in keys[:_MAX_SHOWN])
-    more = len(keys) - _MAX_SHOWN
-    return shown + (f' ... (and {more} more)' if more > 0 else '')
-
-
-def state_dict_mismatches(expected: Mapping[str, torch.Tensor],
-                          given: Mapping[str, torch.Tensor]) -> List[str]:
-    """Describe how ``given`` differs from ``expected``, key for key.
-
-    Args:
-        expected (Mapping[str, torch.Tensor]): State dict of the target
-            model.
-        given (Mapping[str, torch.Tensor]): State dict to load.
-
-    Returns:
-        list[str]: One entry each for missing, unexpected and mis-shaped
-        keys (naming them); empty when the two match.
-    """
-    missing = [k for k in expected if k not in given]
-    unexpected = [k for k in given if k not in expected]
-    shapes = [
-        f'{k} ({tuple(given[k].shape)} in checkpoint, '
-        f'{tuple(v.shape)} in model)' for k, v in expected.items()
-        if k in given and tuple(given[k].shape) != tuple(v.shape)
-    ]
-    return [
-        f'{name}: {_listing(keys)}'
-        for name, keys in (('missing keys', missing), ('unexpected keys',
-                                                       unexpected),
-                           ('shape mismatches', shapes)) if keys
-    ]
-
-
-def check_state_dict(expected: Mapping[str, torch.Tensor],
-                     given: Mapping[str, torch.Tensor], what: str) -> None:
-    """Raise if ``given`` does not match ``expected`` key for key.
-
-    Args:
-        expected (Mapping[str, torch.Tensor]): State dict of the target
-            model.
-        given (Mapping[str, torch.Tensor]): State dict to load.
-        what (str): What is being loaded into what, for the message.
-
-    Raises:
-        KeyError: Naming missing, unexpected and mis-shaped keys.
-    """
-    problems = state_dict_mismatches(expected, given)
-    if problems:
-        raise KeyError(f'{what}: the keys do not match; ' +
-                       '; '.join(problems))
 
 
 def build_backbone(cfg: dict) -> torch.nn.Module:

@@ -39,7 +39,7 @@ def register_checkpoint_safe_globals() -> List[object]:
     safety stays on and any other pickled global (``os.system``, ``eval``,
     ...) is still refused before it can run. mmengine's local checkpoint
     loading is routed through
-    :func:`~mmmsf.utils.safe_loading.load_checkpoint_safely`, which passes
+    :func:`~mmmsf.checkpoint.load_checkpoint_safely`, which passes
     ``weights_only=True`` explicitly and names the refused global and file.
 
     Returns:
