@@ -8,8 +8,8 @@ from eval_helpers import RENAMED, save_msf_checkpoint, save_renamed_checkpoint
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
-from mmmsf.evaluation import (backbone_state_dict, checkpoint_loading,
-                              load_backbone_checkpoint)
+from mmmsf.checkpoint import backbone as checkpoint_backbone
+from mmmsf.checkpoint import backbone_state_dict, load_backbone_checkpoint
 
 BACKBONE = dict(type='ResNet_CIFAR',
                 depth=18,
@@ -39,7 +39,7 @@ def msf_ckpt(tmp_path):
 def test_msf_checkpoint_online_and_momentum_backbone(msf_ckpt, monkeypatch):
     path, state = msf_ckpt
     logged = []
-    monkeypatch.setattr(checkpoint_loading, 'print_log',
+    monkeypatch.setattr(checkpoint_backbone, 'print_log',
                         lambda msg, **kw: logged.append(msg))
     backbone = _backbone()
     num = load_backbone_checkpoint(backbone, path)

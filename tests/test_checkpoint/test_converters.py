@@ -15,9 +15,9 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmpretrain.registry import MODELS
 
-from mmmsf.utils.model_converters import official_options_mismatches
+from mmmsf.checkpoint.model_converters import official_options_mismatches
 
-sys.path.insert(0, osp.dirname(__file__))
+sys.path.insert(0, osp.dirname(osp.dirname(__file__)))
 from conftest import REPO_ROOT, free_port  # noqa: E402
 from eval_helpers import KNN_SCRIPT, LINEAR_SCRIPT  # noqa: E402
 from tiny_imagenet import make_tiny_imagenet  # noqa: E402
