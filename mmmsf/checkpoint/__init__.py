@@ -2,9 +2,10 @@
 """Everything that reads or writes a checkpoint.
 
 Safe loading and its allow-list, strict loading (state-dict diffing),
-``--resume auto``, backbone extraction, atomic writes and the converters'
-shared code (:mod:`mmmsf.checkpoint.model_converters`). Imports without
-mmpretrain (the detection environment of ``tools/setup_det_env.sh``).
+``--resume auto``, backbone extraction, memory-bank state checks and
+migration, atomic writes and the converters' shared code
+(:mod:`mmmsf.checkpoint.model_converters`). Imports without mmpretrain (the
+detection environment of ``tools/setup_det_env.sh``).
 """
 from .atomic_local_backend import (AtomicLocalBackend,
                                    register_atomic_local_backend)
