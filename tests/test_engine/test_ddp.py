@@ -40,7 +40,7 @@ randomness = dict(seed=0)
                PORT=str(free_port()),
                OMP_NUM_THREADS='1',
                PYTHON=sys.executable,
-               PYTHONPATH=osp.join(REPO_ROOT, 'tests', 'data'))
+               PYTHONPATH=osp.join(REPO_ROOT, 'tests', 'helpers'))
     proc = subprocess.run([
         'bash', 'tools/dist_train.sh',
         str(cfg), '2', '--work-dir',

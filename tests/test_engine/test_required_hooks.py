@@ -54,7 +54,7 @@ def test_knn_only_custom_hooks_still_validate_the_bank(tmp_path):
 
 
 def test_knn_only_custom_hooks_still_guard_nan(tmp_path, monkeypatch):
-    monkeypatch.syspath_prepend(osp.join(REPO_ROOT, 'tests', 'data'))
+    monkeypatch.syspath_prepend(osp.join(REPO_ROOT, 'tests', 'helpers'))
     import nan_injector  # noqa: F401  (registers NaNInjectorHook)
     monkeypatch.setenv('MMMSF_TEST_NAN_AT_ITER', '2')
     cfg = _knn_only_cfg(tmp_path, dict(type='NaNInjectorHook'))

@@ -15,7 +15,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(__file__)))
 from conftest import CO2_DEMO_CONFIG, DEMO_CONFIG, REPO_ROOT  # noqa: E402,F401
 
 TRAIN = osp.join(REPO_ROOT, 'tools', 'train.py')
-TEST_DATA = osp.join(REPO_ROOT, 'tests', 'data')
+TEST_HELPERS = osp.join(REPO_ROOT, 'tests', 'helpers')
 
 RELIABILITY_HOOKS = """[
     dict(type='MemoryBankHook', interval=1),
@@ -71,7 +71,7 @@ def train_env(**extra) -> dict:
     env = dict(os.environ,
                OMP_NUM_THREADS='1',
                PYTHON=sys.executable,
-               PYTHONPATH=os.pathsep.join([TEST_DATA, REPO_ROOT]))
+               PYTHONPATH=os.pathsep.join([TEST_HELPERS, REPO_ROOT]))
     env.pop('MMMSF_TEST_BLOCK_AT_ITER', None)
     env.update({k: str(v) for k, v in extra.items()})
     return env

@@ -16,7 +16,7 @@ from mmengine.model import BaseModel
 
 sys.path.insert(0, osp.dirname(__file__))
 from reliability_utils import write_config  # noqa: E402
-from reliability_utils import REPO_ROOT, TEST_DATA, TRAIN  # noqa: E402
+from reliability_utils import REPO_ROOT, TEST_HELPERS, TRAIN  # noqa: E402
 
 VIEWS = "{{_base_.weak_view}}, strong={{_base_.strong_view}}"
 
@@ -34,7 +34,7 @@ def train(monkeypatch, tmp_path):
     monkeypatch.setattr(BaseModel, 'train_step', counting_train_step)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as the subprocess runs: OMP_NUM_THREADS=1
-    monkeypatch.syspath_prepend(TEST_DATA)
+    monkeypatch.syspath_prepend(TEST_HELPERS)
     monkeypatch.chdir(REPO_ROOT)
 
     def run(extra='', *options, **cfg_kwargs):

@@ -15,7 +15,7 @@ from mmmsf.utils import UnsafeCheckpointError, load_checkpoint_safely
 
 sys.path.insert(0, osp.dirname(__file__))
 from reliability_utils import write_config  # noqa: E402
-from reliability_utils import REPO_ROOT, TEST_DATA, TRAIN  # noqa: E402
+from reliability_utils import REPO_ROOT, TEST_HELPERS, TRAIN  # noqa: E402
 
 
 class _Evil:
@@ -46,7 +46,7 @@ def _crafted(tmp_path):
 
 
 def _train(monkeypatch, cfg, work_dir, *args):
-    monkeypatch.syspath_prepend(TEST_DATA)
+    monkeypatch.syspath_prepend(TEST_HELPERS)
     monkeypatch.chdir(REPO_ROOT)
     monkeypatch.setattr(sys, 'argv', [
         TRAIN, cfg, '--work-dir',

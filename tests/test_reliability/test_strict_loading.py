@@ -24,7 +24,7 @@ from mmmsf.models import MemoryBankStateError
 
 sys.path.insert(0, osp.dirname(__file__))
 from reliability_utils import REPO_ROOT  # noqa: E402
-from reliability_utils import TEST_DATA  # noqa: E402
+from reliability_utils import TEST_HELPERS  # noqa: E402
 from reliability_utils import TRAIN  # noqa: E402
 from reliability_utils import max_loss_diff  # noqa: E402
 from reliability_utils import read_losses  # noqa: E402
@@ -32,8 +32,8 @@ from reliability_utils import run_train  # noqa: E402
 from reliability_utils import train_env  # noqa: E402
 from reliability_utils import write_config  # noqa: E402
 
-if TEST_DATA not in sys.path:
-    sys.path.insert(0, TEST_DATA)  # loss_recorder, for in-process runners
+if TEST_HELPERS not in sys.path:
+    sys.path.insert(0, TEST_HELPERS)  # loss_recorder, for in-process runners
 
 
 @pytest.fixture(scope='module')
