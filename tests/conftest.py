@@ -39,7 +39,10 @@ def tiny_cfg_options(work_dir: str,
         'train_cfg.max_epochs': max_epochs,
         'param_scheduler': [dict(type='ConstantLR', factor=1.0)],
         'model.memory.size': 128,
-        'custom_hooks': [dict(type='MemoryBankHook', interval=1)],
+        # no k-NN monitor; the bank hook of the base's default_hooks every
+        # iteration, without a warm start
+        'custom_hooks': [],
+        'default_hooks.memory_bank': dict(interval=1, warm_start=False),
         'default_hooks.logger.interval': 1,
         'default_hooks.checkpoint.interval': 1,
         'log_processor.window_size': 1,

@@ -73,7 +73,9 @@ def backbone_ckpt(tmp_path_factory):
         'train_cfg.max_epochs':
         1,
         'param_scheduler': [dict(type='ConstantLR', factor=1.0)],
-        'custom_hooks': [dict(type='MemoryBankHook', interval=1)],
+        'custom_hooks': [],
+        'default_hooks.memory_bank':
+        dict(interval=1, warm_start=False),
         'env_cfg.dist_cfg.backend':
         'gloo',
     })

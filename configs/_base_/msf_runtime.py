@@ -10,24 +10,29 @@ runner_type = 'CheckpointSafeRunner'
 # size/dtype; skip (with a warning per key) what does not fit
 load_checkpoint_cfg = dict(migrate_memory=False, allow_partial=False)
 
-# ResumableEpochBasedTrainLoop registers those of these hooks (with default
-# arguments) that a config's own `custom_hooks = [...]` leaves out, so the
-# checks survive mmengine replacing the list (see docs/reliability.md).
-custom_hooks = [
+# The MSF-critical hooks sit in `default_hooks`, which mmengine merges by
+# key: a config that writes its own `custom_hooks = [...]` (a list, which
+# replaces the base's) keeps them, and a child changes one by its key, e.g.
+# `default_hooks = dict(memory_bank=dict(interval=10))`. A method without a
+# memory bank (BYOL, mmpretrain's MoCo) drops that hook with
+# `default_hooks = dict(memory_bank=None)` (CheckpointSafeRunner accepts
+# None for these keys too, not only for mmengine's own). Listing one of them
+# again in `custom_hooks` stops the run before step 1.
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', max_keep_ckpts=3),
     # validate the bank before step 1 and log its statistics
-    dict(type='MemoryBankHook', interval=100),
-    # two views per image, checked before step 1
-    dict(type='MSFInputCheckHook'),
+    memory_bank=dict(type='MemoryBankHook', interval=100),
+    # a non-empty training set and two views per image, checked before
+    # step 1
+    input_check=dict(type='MSFInputCheckHook'),
     # RNG states in checkpoints: exact resume (with
     # train_cfg.type='ResumableEpochBasedTrainLoop')
-    dict(type='RNGStateHook'),
+    rng_state=dict(type='RNGStateHook'),
     # stop at a NaN/inf loss before it reaches a checkpoint
-    dict(type='NonFiniteLossHook'),
+    non_finite_loss=dict(type='NonFiniteLossHook'),
     # SIGTERM (slurm pre-emption): save iter_N.pth, then exit
-    dict(type='PreemptionCheckpointHook'),
-]
-
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', max_keep_ckpts=3))
+    preemption=dict(type='PreemptionCheckpointHook'),
+)
 
 # scalars (loss, lr, msf/*) to `<work_dir>/<timestamp>/vis_data`: JSON and
 # TensorBoard event files (`tensorboard --logdir <work_dir>`)

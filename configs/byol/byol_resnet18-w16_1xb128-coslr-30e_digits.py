@@ -5,10 +5,8 @@
 # digits.py), so that only the method differs. About 8 minutes on 2 cores.
 _base_ = [
     '../_base_/datasets/digits_bs128_msf.py',
-    'mmpretrain::_base_/default_runtime.py',
+    '../_base_/msf_runtime.py',
 ]
-
-custom_imports = dict(imports=['mmmsf'], allow_failed_imports=False)
 
 # mmpretrain's BYOL model (byol_resnet50_16xb256-coslr-200e_in1k.py) scaled
 # down like the MSF digits model: projector 128->512->64, predictor
@@ -71,27 +69,21 @@ param_scheduler = [
          begin=0,
          end=max_epochs)
 ]
-# BYOL has no memory bank: the loop guarantees only the model-agnostic hooks
-train_cfg = dict(type='ResumableEpochBasedTrainLoop',
-                 max_epochs=max_epochs,
-                 required_hooks=[
-                     'RNGStateHook', 'NonFiniteLossHook',
-                     'PreemptionCheckpointHook'
-                 ])
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=max_epochs)
 auto_scale_lr = dict(base_batch_size=128)
 
 custom_hooks = [
-    dict(type='RNGStateHook'),
-    dict(type='NonFiniteLossHook'),
     dict(type='KNNMonitorHook',
          reference_dataloader=_base_.knn_reference_dataloader,
          query_dataloader=_base_.knn_query_dataloader,
          interval=5),
 ]
-default_hooks = dict(logger=dict(type='LoggerHook', interval=10),
-                     checkpoint=dict(type='CheckpointHook',
-                                     interval=5,
-                                     max_keep_ckpts=2))
+default_hooks = dict(
+    # BYOL has no memory bank: the runtime's other hooks (input check, RNG
+    # states, NaN guard, SIGTERM saving) stay
+    memory_bank=None,
+    logger=dict(type='LoggerHook', interval=10),
+    checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2))
 log_processor = dict(window_size=10)
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)

@@ -18,11 +18,8 @@ _base_ = [
 
 model = dict(head=dict(alpha=10.0, consistency_temperature=0.04))
 
-# exact mid-epoch resume (skips consumed batches, restores RNG states; each
-# sample's augmentation seeded from its index and the epoch)
-train_cfg = dict(type='ResumableEpochBasedTrainLoop',
-                 max_epochs=200,
-                 per_sample_seed=True)
+# exact mid-epoch resume (skips consumed batches, restores RNG states)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=200)
 
 # lr is scaled linearly from a total batch of 256 with --auto-scale-lr
 auto_scale_lr = dict(base_batch_size=256)

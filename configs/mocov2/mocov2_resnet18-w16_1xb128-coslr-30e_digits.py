@@ -25,14 +25,8 @@ model = dict(
               loss=dict(type='CrossEntropyLoss'),
               temperature=0.2))
 
-# MoCo has no mmmsf memory bank: the loop guarantees only the model-agnostic
-# hooks (as for mmpretrain's BYOL, ../byol/byol_resnet18-w16_...digits.py)
-train_cfg = dict(required_hooks=[
-    'RNGStateHook', 'NonFiniteLossHook', 'PreemptionCheckpointHook'
-])
-# the CO2 config's hooks without the bank's (MemoryBankHook: MoCo starts from
-# its random unit-vector queue, as in the MoCo paper, instead of a warm start)
-custom_hooks = [
-    h for h in _base_.custom_hooks
-    if h['type'] not in ('MemoryBankHook', 'MSFInputCheckHook')
-]
+# MoCo has no mmmsf memory bank, so no bank hook (and no warm start: MoCo
+# starts from its random unit-vector queue, as in the MoCo paper); the
+# runtime's other hooks stay, as for mmpretrain's BYOL
+# (../byol/byol_resnet18-w16_...digits.py)
+default_hooks = dict(memory_bank=None)

@@ -43,9 +43,6 @@ train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=max_epochs)
 auto_scale_lr = dict(base_batch_size=128)
 
 custom_hooks = [
-    dict(type='MemoryBankHook', interval=10, warm_start=True),
-    # the base's input checks, RNG states, NaN guard and SIGTERM saving
-    *_base_.custom_hooks[1:],
     dict(
         type='KNNMonitorHook',
         reference_dataloader=_base_.knn_reference_dataloader,
@@ -53,10 +50,11 @@ custom_hooks = [
         # every 5 epochs (and at the end): each pass costs a few seconds
         interval=5),
 ]
-default_hooks = dict(logger=dict(type='LoggerHook', interval=10),
-                     checkpoint=dict(type='CheckpointHook',
-                                     interval=5,
-                                     max_keep_ckpts=2))
+default_hooks = dict(
+    # the bank filled with real embeddings before step 1
+    memory_bank=dict(interval=10, warm_start=True),
+    logger=dict(type='LoggerHook', interval=10),
+    checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2))
 log_processor = dict(window_size=10)
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)

@@ -66,17 +66,34 @@ class PerSampleSeededDataset(Dataset):
     changes from epoch to epoch. The main process's RNG states are restored
     after each sample (``num_workers=0``).
 
-    The index must come from a sampler that yields ``(index, epoch, seed)``
-    triples; :class:`~mmmsf.engine.runner.ResumableEpochBasedTrainLoop`
-    with ``per_sample_seed=True`` wraps the dataset and tags the sampler.
-    A plain integer index loads the sample without reseeding (inspection
-    tools, hooks that peek at a sample).
+    The index must come from :class:`~mmmsf.datasets.PerSampleSeededSampler`,
+    which yields ``(index, epoch, seed)`` triples; a plain integer index
+    loads the sample without reseeding (inspection tools, hooks that peek
+    at a sample). Settings written next to ``dataset`` are the wrapped
+    dataset's, so a config keeps ``train_dataloader.dataset.pipeline`` where
+    mmpretrain's configs have it::
+
+        train_dataloader = dict(
+            sampler=dict(type='PerSampleSeededSampler', shuffle=True),
+            dataset=dict(type='PerSampleSeededDataset',
+                         dataset=dict(type='ImageNet'),
+                         data_root='data/imagenet/', split='train',
+                         pipeline=train_pipeline))
 
     Args:
         dataset (Dataset | dict): The dataset or its config.
+        **kwargs: Settings of the wrapped dataset's config (only with a
+            config ``dataset``); they update ``dataset``.
     """
 
-    def __init__(self, dataset: Union[Dataset, dict]) -> None:
+    def __init__(self, dataset: Union[Dataset, dict], **kwargs) -> None:
+        if kwargs:
+            if not isinstance(dataset, dict):
+                raise TypeError(
+                    f'PerSampleSeededDataset: settings {sorted(kwargs)} are '
+                    f'those of a dataset config; got a built '
+                    f'{type(dataset).__name__} as `dataset`.')
+            dataset = dict(dataset, **kwargs)
         if isinstance(dataset, dict):
             dataset = DATASETS.build(dataset)
         self.dataset = dataset

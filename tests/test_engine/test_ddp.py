@@ -23,17 +23,15 @@ def test_two_process_bank_is_global_and_identical(tmp_path, config):
 _base_ = '{config}'
 custom_imports = dict(
     imports=['mmmsf', 'bank_probe'], allow_failed_imports=False)
-custom_hooks = [
-    dict(type='MemoryBankHook', interval=1),
-    dict(type='BankProbeHook'),
-]
+custom_hooks = [dict(type='BankProbeHook')]
 train_dataloader = dict(
     batch_size={BATCH}, num_workers=0, persistent_workers=False,
     dataset=dict(indices=64))
 train_cfg = dict(max_epochs=1)
 param_scheduler = [dict(type='ConstantLR', factor=1.0)]
 model = dict(memory=dict(size=128))
-default_hooks = dict(logger=dict(interval=1))
+default_hooks = dict(
+    memory_bank=dict(interval=1, warm_start=False), logger=dict(interval=1))
 randomness = dict(seed=0)
 """)
     env = dict(os.environ,

@@ -83,12 +83,9 @@ def test_bank_smaller_than_global_batch_stops_before_training(tmp_path):
 def test_warm_start_fills_bank_with_real_embeddings(tmp_path):
     cfg = _cfg(
         tmp_path, **{
-            'custom_hooks':
-            [dict(type='MemoryBankHook', interval=1, warm_start=True)],
-            'train_cfg.max_epochs':
-            1,
-            'model.memory.size':
-            32,
+            'default_hooks.memory_bank': dict(interval=1, warm_start=True),
+            'train_cfg.max_epochs': 1,
+            'model.memory.size': 32,
         })
     runner = Runner.from_cfg(cfg)
 

@@ -17,14 +17,9 @@ from conftest import CO2_DEMO_CONFIG, DEMO_CONFIG, REPO_ROOT  # noqa: E402,F401
 TRAIN = osp.join(REPO_ROOT, 'tools', 'train.py')
 TEST_HELPERS = osp.join(REPO_ROOT, 'tests', 'helpers')
 
-RELIABILITY_HOOKS = """[
-    dict(type='MemoryBankHook', interval=1),
-    dict(type='MSFInputCheckHook'),
-    dict(type='RNGStateHook'),
-    dict(type='NonFiniteLossHook'),
-    dict(type='PreemptionCheckpointHook'),
-    dict(type='LossRecorderHook'),
-]"""
+# next to the base's default_hooks (bank check, input check, RNG states,
+# NaN guard, SIGTERM saving)
+RELIABILITY_HOOKS = "[dict(type='LossRecorderHook')]"
 
 
 def write_config(path,
@@ -55,6 +50,7 @@ train_dataloader = dict(
 train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs={max_epochs})
 model = dict(memory=dict(size=128))
 default_hooks = dict(
+    memory_bank=dict(interval=1, warm_start=False),
     logger=dict(interval=1),
     checkpoint=dict(type='CheckpointHook', by_epoch=False,
                     interval={ckpt_interval}, max_keep_ckpts=-1))

@@ -1,8 +1,9 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 """Exact mid-epoch resume with data-loading workers: with
-``per_sample_seed=True`` each sample's augmentation is drawn from its index,
-the epoch and the run's seed, so a run resumed mid-epoch (whose workers
-restart) draws the crops of the uninterrupted run."""
+``PerSampleSeededSampler`` and ``PerSampleSeededDataset`` each sample's
+augmentation is drawn from its index, the epoch and the run's seed, so a run
+resumed mid-epoch (whose workers restart) draws the crops of the
+uninterrupted run."""
 import os.path as osp
 import shutil
 import sys
@@ -21,7 +22,14 @@ MID = 'iter_3.pth'  # epoch 1, after 3 of its 4 batches
 LAST = 'iter_8.pth'  # 2 epochs
 WORKERS = """
 train_dataloader.update(num_workers=2, persistent_workers=True)
-train_cfg.update(per_sample_seed={seeded})
+"""
+# the sampler tags each index with the epoch and the seed; the wrapper
+# (whose other settings are the digits set's) seeds each sample from them
+SEEDED = """
+train_dataloader.update(
+    sampler=dict(type='PerSampleSeededSampler', shuffle=True))
+train_dataloader['dataset'].update(
+    type='PerSampleSeededDataset', dataset=dict(type='EmbeddedDigits'))
 """
 
 
@@ -33,7 +41,7 @@ def _train(cfg, work_dir, *args):
 def _interrupted_vs_uninterrupted(root, seeded: bool):
     cfg = write_config(root / 'cfg.py',
                        max_epochs=2,
-                       extra=WORKERS.format(seeded=seeded))
+                       extra=WORKERS + (SEEDED if seeded else ''))
     _train(cfg, root / 'ref')
     work = root / 'resumed'
     work.mkdir()

@@ -33,6 +33,13 @@ train_pipeline = [
     dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
     dict(type='PackInputs'),
 ]
+# each sample's augmentation seeded from (the run's seed, epoch, index):
+# a run resumed mid-epoch with data-loading workers draws the crops of the
+# uninterrupted run. The wrapper's other settings are the ImageNet set's,
+# so `train_dataloader.dataset.pipeline` is where mmpretrain has it.
 train_dataloader = dict(persistent_workers=True,
                         pin_memory=True,
-                        dataset=dict(pipeline=train_pipeline))
+                        sampler=dict(type='PerSampleSeededSampler'),
+                        dataset=dict(type='PerSampleSeededDataset',
+                                     dataset=dict(type=_base_.dataset_type),
+                                     pipeline=train_pipeline))

@@ -42,14 +42,20 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 
+# each sample's augmentation seeded from (the run's seed, epoch, index):
+# a run resumed mid-epoch with data-loading workers draws the crops of the
+# uninterrupted run. The wrapper's other settings are the ImageNet set's,
+# so `train_dataloader.dataset.pipeline` is where mmpretrain has it.
 train_dataloader = dict(batch_size=32,
                         num_workers=8,
                         persistent_workers=True,
                         pin_memory=True,
                         drop_last=True,
-                        sampler=dict(type='DefaultSampler', shuffle=True),
+                        sampler=dict(type='PerSampleSeededSampler',
+                                     shuffle=True),
                         collate_fn=dict(type='default_collate'),
-                        dataset=dict(type=dataset_type,
+                        dataset=dict(type='PerSampleSeededDataset',
+                                     dataset=dict(type=dataset_type),
                                      data_root=data_root,
                                      split='train',
                                      pipeline=train_pipeline))

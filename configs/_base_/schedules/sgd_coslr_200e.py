@@ -9,12 +9,8 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=200, by_epoch=True, begin=0, end=200)
 ]
 
-# exact mid-epoch resume (skips consumed batches, restores RNG states; each
-# sample's augmentation seeded from its index and the epoch, so resuming
-# with data-loading workers is exact too)
-train_cfg = dict(type='ResumableEpochBasedTrainLoop',
-                 max_epochs=200,
-                 per_sample_seed=True)
+# exact mid-epoch resume (skips consumed batches, restores RNG states)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=200)
 
 # lr is scaled linearly from a total batch of 256 with --auto-scale-lr
 auto_scale_lr = dict(base_batch_size=256)

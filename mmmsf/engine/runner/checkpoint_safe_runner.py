@@ -1,15 +1,20 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 import re
 from collections import OrderedDict
-from typing import Callable, Union
+from typing import Callable, Dict, Optional, Union
 
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.runner import BaseLoop, Runner
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 
 from mmmsf.checkpoint import latest_loadable_checkpoint, prepare_state_dict
+from mmmsf.engine.hooks.msf_input_check_hook import describe_dataset
+
+# the default hooks of mmengine itself: it drops only these when set to None
+_MMENGINE_DEFAULT_HOOKS = ('runtime_info', 'timer', 'sampler_seed', 'logger',
+                           'param_scheduler', 'checkpoint')
 
 
 @RUNNERS.register_module()
@@ -35,6 +40,64 @@ class CheckpointSafeRunner(Runner):
     atomically by every runner once ``mmmsf`` is imported
     (:class:`~mmmsf.checkpoint.AtomicLocalBackend`).
     """
+
+    def register_default_hooks(self, hooks: Optional[dict] = None) -> None:
+        """Register ``default_hooks``; ``None`` drops a hook, also one that a
+        base config adds (mmengine drops only its own).
+
+        ``configs/_base_/msf_runtime.py`` names the MSF-critical hooks there;
+        a method without a memory bank writes
+        ``default_hooks = dict(memory_bank=None)``.
+
+        Args:
+            hooks (dict[str, Hook | dict | None], optional): Hooks or their
+                configs by key. Defaults to None.
+        """
+        hooks = {
+            key: hook
+            for key, hook in (hooks or {}).items()
+            if hook is not None or key in _MMENGINE_DEFAULT_HOOKS
+        }
+        super().register_default_hooks(hooks)
+        self._default_hook_types = [type(hook) for hook in self._hooks]
+
+    def build_train_loop(self, loop: Union[BaseLoop, Dict]) -> BaseLoop:
+        """Build the training loop after two checks that name the setting
+        at fault: a hook of ``default_hooks`` listed again in
+        ``custom_hooks`` is refused, and a training set that cannot be
+        built is named.
+
+        Args:
+            loop (BaseLoop | dict): The loop or its config.
+
+        Returns:
+            BaseLoop: The training loop.
+        """
+        for hook_type in getattr(self, '_default_hook_types', []):
+            num = sum(type(hook) is hook_type for hook in self._hooks)
+            if num > 1:
+                raise ValueError(
+                    f'the runner holds {num} {hook_type.__name__}s '
+                    f'(`default_hooks` registers one, `custom_hooks` lists '
+                    f'it again); keep one: change the default one by its '
+                    f'key, e.g. `default_hooks = dict(memory_bank=dict('
+                    f'interval=10))`.')
+        if isinstance(loop, dict) and isinstance(self._train_dataloader, dict):
+            try:  # as mmengine's loop would build it
+                self._train_dataloader = self.build_dataloader(
+                    self._train_dataloader,
+                    seed=self.seed,
+                    diff_rank_seed=self._randomness_cfg.get(
+                        'diff_rank_seed', False))
+            except Exception as err:
+                raise ValueError(
+                    f'the training set could not be built from '
+                    f'`train_dataloader.dataset` '
+                    f'({describe_dataset(self._train_dataloader)}): '
+                    f'{type(err).__name__}: {err}. Fix that setting: a '
+                    f'missing or empty data folder, an empty annotation '
+                    f'file or an invalid pipeline step.') from err
+        return super().build_train_loop(loop)
 
     @property
     def load_checkpoint_cfg(self) -> dict:

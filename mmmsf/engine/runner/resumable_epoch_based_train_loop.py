@@ -1,23 +1,17 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 import itertools
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Iterator, Optional, Sequence
 
 from mmengine.dist import get_world_size
 from mmengine.logging import print_log
 from mmengine.runner import EpochBasedTrainLoop
-from mmpretrain.registry import HOOKS, LOOPS
-from torch.utils.data import BatchSampler, DataLoader, Sampler
+from mmpretrain.registry import LOOPS
+from torch.utils.data import BatchSampler, Sampler
 
 from mmmsf.utils.rng_state import get_rng_state, set_rng_state
 
 # message-hub key (checkpointed): samples of the current epoch consumed
 EPOCH_SAMPLES_KEY = 'train_epoch_samples'
-
-# The checks an MSF run must keep when a config replaces `custom_hooks`
-# (mmengine merges lists by replacing them): bank validation, the two-view
-# input check, RNG states for exact resume, the NaN guard and SIGTERM saving.
-REQUIRED_HOOKS = ('MemoryBankHook', 'MSFInputCheckHook', 'RNGStateHook',
-                  'NonFiniteLossHook', 'PreemptionCheckpointHook')
 
 
 class _SkipFirst(Sampler):
@@ -31,29 +25,8 @@ class _SkipFirst(Sampler):
         self.sampler = sampler
         self.num_skip = num_skip
 
-    def __iter__(self) -> Iterator[int]:
+    def __iter__(self) -> Iterator:
         return itertools.islice(iter(self.sampler), self.num_skip, None)
-
-    def __len__(self) -> int:
-        return len(self.sampler)
-
-
-class _SeedTagged(Sampler):
-    """Yield ``(index, epoch, seed)`` for each index of ``sampler``, the key
-    :class:`~mmmsf.datasets.PerSampleSeededDataset` seeds a sample from.
-
-    The epoch is read from the loop when the epoch's iteration starts.
-    """
-
-    def __init__(self, sampler: Sampler, loop: 'ResumableEpochBasedTrainLoop',
-                 seed: int) -> None:
-        self.sampler = sampler
-        self.loop = loop
-        self.seed = seed
-
-    def __iter__(self) -> Iterator[Tuple[int, int, int]]:
-        epoch = self.loop.epoch
-        return ((int(index), epoch, self.seed) for index in self.sampler)
 
     def __len__(self) -> int:
         return len(self.sampler)
@@ -75,139 +48,23 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
     - restores the RNG state it found when resuming (put there by
       :class:`~mmmsf.engine.hooks.RNGStateHook`) after the ``before_train``
       / ``before_train_epoch`` hooks and the creation of the data iterator
-      have run, so the next batch draws what it drew in the original run;
-    - refuses an empty training set with one clear error before training;
-    - registers the hooks named in ``required_hooks`` that the config's
-      ``custom_hooks`` lacks, with their default arguments, and says so in
-      the log: a config that sets ``custom_hooks = [...]`` replaces the
-      base's list (mmengine merges lists by replacing them) but keeps the
-      bank validation, the input check, the RNG states, the NaN guard and
-      SIGTERM saving. Two instances of one required hook are refused.
+      have run, so the next batch draws what it drew in the original run.
 
     With ``num_workers=0`` a resumed run is identical to the uninterrupted
     one. With workers the data order is still exact; the augmentations are
-    exact too with ``per_sample_seed=True``, which wraps the training set
-    in :class:`~mmmsf.datasets.PerSampleSeededDataset` (each sample's
+    exact too with :class:`~mmmsf.datasets.PerSampleSeededSampler` and
+    :class:`~mmmsf.datasets.PerSampleSeededDataset` (each sample's
     augmentation drawn from its index, the epoch and the run's seed).
-    Without it the workers' augmentation RNGs restart with the resumed
+    Without them the workers' augmentation RNGs restart with the resumed
     epoch, as in mmengine.
     The number of processes may change between runs if the consumed samples
     are a whole number of new global batches (always at epoch ends).
 
-    Args:
-        runner (Runner): The runner.
-        dataloader (DataLoader | dict): The training data loader or its
-            config.
-        max_epochs (int): Total training epochs.
-        val_begin (int): The epoch that begins validating. Defaults to 1.
-        val_interval (int): Validation interval. Defaults to 1.
-        dynamic_intervals (list[tuple[int, int]], optional): Milestones and
-            validation intervals. Defaults to None.
-        per_sample_seed (bool): Seed each sample's augmentation from its
-            index, the epoch and the run's seed, so that a run resumed
-            mid-epoch with data-loading workers is exact. Defaults to False.
-        required_hooks (Sequence[str], optional): Registered names of the
-            hooks every run of this loop must have. Defaults to
-            :data:`REQUIRED_HOOKS`; ``[]`` turns the guarantee off.
+    The arguments are those of
+    :class:`~mmengine.runner.EpochBasedTrainLoop`.
     """
 
-    def __init__(self,
-                 runner,
-                 dataloader: Union[DataLoader, Dict],
-                 max_epochs: int,
-                 val_begin: int = 1,
-                 val_interval: int = 1,
-                 dynamic_intervals: Optional[List[Tuple[int, int]]] = None,
-                 per_sample_seed: bool = False,
-                 required_hooks: Optional[Sequence[str]] = None) -> None:
-        self.per_sample_seed = per_sample_seed
-        if isinstance(dataloader, dict) and per_sample_seed:
-            dataloader = dict(dataloader,
-                              dataset=dict(type='PerSampleSeededDataset',
-                                           dataset=dataloader['dataset']))
-        if isinstance(dataloader, dict):
-            try:
-                dataloader = runner.build_dataloader(
-                    dataloader,
-                    seed=runner.seed,
-                    diff_rank_seed=runner._randomness_cfg.get(
-                        'diff_rank_seed', False))
-            except Exception as err:
-                raise ValueError(
-                    f'the training set could not be built from '
-                    f'`train_dataloader.dataset` ({_describe(dataloader)}): '
-                    f'{type(err).__name__}: {err}. Fix that setting: a '
-                    f'missing or empty data folder, an empty annotation '
-                    f'file or an invalid pipeline step.') from err
-        super().__init__(runner, dataloader, max_epochs, val_begin,
-                         val_interval, dynamic_intervals)
-        self._check_not_empty()
-        self._resume_rng: Optional[dict] = None
-        if per_sample_seed:
-            self._tag_sampler(runner.seed)
-        if required_hooks is None:
-            required_hooks = REQUIRED_HOOKS
-        self._ensure_hooks(required_hooks)
-
-    def _ensure_hooks(self, names: Sequence[str]) -> None:
-        """Register each required hook the runner lacks; refuse two."""
-        added = []
-        for name in names:
-            hook_cls = HOOKS.get(name)
-            if hook_cls is None:
-                raise ValueError(
-                    f'ResumableEpochBasedTrainLoop: required hook {name!r} '
-                    f'is not registered; check `train_cfg.required_hooks`.')
-            found = [h for h in self.runner.hooks if isinstance(h, hook_cls)]
-            if len(found) > 1:
-                raise ValueError(
-                    f'ResumableEpochBasedTrainLoop: `custom_hooks` holds '
-                    f'{len(found)} {name}s; keep one (a config that extends '
-                    f'the base list with `*_base_.custom_hooks` must not add '
-                    f'its own copy too).')
-            if not found:
-                self.runner.register_hook(hook_cls())
-                added.append(name)
-        if added:
-            print_log(
-                f'ResumableEpochBasedTrainLoop: `custom_hooks` lacks '
-                f'{", ".join(added)}; registered with default arguments '
-                f'(list them in `custom_hooks` to configure them, or set '
-                f'`train_cfg.required_hooks`).',
-                logger='current')
-
-    def _tag_sampler(self, seed: int) -> None:
-        """Make the sampler yield the keys PerSampleSeededDataset seeds
-        from."""
-        from mmmsf.datasets import PerSampleSeededDataset
-        batch_sampler = self.dataloader.batch_sampler
-        if not isinstance(self.dataloader.dataset, PerSampleSeededDataset):
-            raise ValueError(
-                'ResumableEpochBasedTrainLoop: per_sample_seed=True needs '
-                'the training set wrapped in PerSampleSeededDataset; pass '
-                'the dataloader as a config dict (the loop wraps it) or wrap '
-                'it yourself.')
-        if not isinstance(batch_sampler, BatchSampler):
-            raise ValueError(
-                f'ResumableEpochBasedTrainLoop: per_sample_seed=True works '
-                f'with a `sampler` (e.g. DefaultSampler), not with the '
-                f'custom batch sampler {type(batch_sampler).__name__}.')
-        batch_sampler.sampler = _SeedTagged(batch_sampler.sampler, self,
-                                            int(seed))
-
-    def _check_not_empty(self) -> None:
-        dataset = self.dataloader.dataset
-        num_batches = len(self.dataloader)
-        if len(dataset) > 0 and num_batches > 0:
-            return
-        batch_size = self.dataloader.batch_size
-        raise ValueError(
-            f'the training set (`train_dataloader.dataset`: '
-            f'{_describe(dataset)}) has {len(dataset)} samples, which give '
-            f'{num_batches} batches of {batch_size} per process on '
-            f'{get_world_size()} process(es) (drop_last drops a partial '
-            f'batch); point `data_root` / `ann_file` at the images, or '
-            f'lower `train_dataloader.batch_size`.')
+    _resume_rng: Optional[dict] = None
 
     @property
     def _global_batch(self) -> int:
@@ -286,20 +143,3 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         self.runner.message_hub.update_info(EPOCH_SAMPLES_KEY,
                                             (idx + 1) * self._global_batch)
         super().run_iter(idx, data_batch)
-
-
-def _describe(dataset: Union[Dict, object]) -> str:
-    """``type, data_root=..., ann_file=...`` of a dataset or its config."""
-    if isinstance(dataset, dict):
-        cfg = dataset.get('dataset', dataset)
-        name, get = cfg.get('type'), cfg.get
-    else:
-        name = type(dataset).__name__
-        get = (lambda key, default=None: getattr(dataset, key, default))
-    name = name if isinstance(name, str) else getattr(name, '__name__', name)
-    fields = [
-        f'{key}={get(key)!r}'
-        for key in ('data_root', 'data_prefix', 'ann_file', 'split')
-        if get(key, None) not in (None, '', {})
-    ]
-    return ', '.join([str(name)] + fields)
