@@ -20,9 +20,10 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmmsf.checkpoint import CheckpointMismatchError
-from mmmsf.models import MemoryBankStateError
+from mmmsf.checkpoint.bank_state import MemoryBankStateError
 
-sys.path.insert(0, osp.dirname(__file__))
+sys.path.insert(
+    0, osp.join(osp.dirname(osp.dirname(__file__)), 'test_reliability'))
 from reliability_utils import REPO_ROOT  # noqa: E402
 from reliability_utils import TEST_HELPERS  # noqa: E402
 from reliability_utils import TRAIN  # noqa: E402

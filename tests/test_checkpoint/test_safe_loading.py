@@ -11,9 +11,10 @@ import uuid
 import pytest
 import torch
 
-from mmmsf.utils import UnsafeCheckpointError, load_checkpoint_safely
+from mmmsf.checkpoint import UnsafeCheckpointError, load_checkpoint_safely
 
-sys.path.insert(0, osp.dirname(__file__))
+sys.path.insert(
+    0, osp.join(osp.dirname(osp.dirname(__file__)), 'test_reliability'))
 from reliability_utils import write_config  # noqa: E402
 from reliability_utils import REPO_ROOT, TEST_HELPERS, TRAIN  # noqa: E402
 
@@ -109,4 +110,4 @@ def test_every_torch_load_in_the_repo_is_weights_only():
 def test_mmengine_local_loader_is_the_safe_one():
     from mmengine.runner.checkpoint import CheckpointLoader
     loader = CheckpointLoader._get_checkpoint_loader('/some/file.pth')
-    assert loader.__module__ == 'mmmsf.utils.safe_loading'
+    assert loader.__module__ == 'mmmsf.checkpoint.safe_loading'
