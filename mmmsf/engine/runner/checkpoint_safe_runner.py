@@ -9,7 +9,8 @@ from mmengine.runner import BaseLoop, Runner
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 
-from mmmsf.checkpoint import latest_loadable_checkpoint, prepare_state_dict
+from mmmsf.checkpoint import (latest_loadable_checkpoint, prepare_state_dict,
+                              register_atomic_local_backend)
 from mmmsf.engine.hooks.msf_input_check_hook import describe_dataset
 
 # the default hooks of mmengine itself: it drops only these when set to None
@@ -33,13 +34,25 @@ class CheckpointSafeRunner(Runner):
       and warns for every key it skips.
     - ``--resume auto`` takes the newest checkpoint that can be read,
       skipping a truncated one with a warning.
+    - Checkpoints are written atomically: the runner installs
+      :class:`~mmmsf.checkpoint.AtomicLocalBackend` as mmengine's backend
+      of local paths when it is built, so a kill during a save never
+      leaves a truncated file under a checkpoint's name.
 
     Select it with ``runner_type = 'CheckpointSafeRunner'`` (set in
     ``configs/_base_/msf_runtime.py``); mmpretrain's ``tools/train.py``
-    builds it from the registry as ours does. Checkpoints are written
-    atomically by every runner once ``mmmsf`` is imported
-    (:class:`~mmmsf.checkpoint.AtomicLocalBackend`).
+    builds it from the registry as ours does.
+
+    Args:
+        *args: Positional arguments of :class:`~mmengine.runner.Runner`.
+        **kwargs: Keyword arguments of :class:`~mmengine.runner.Runner`.
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        # before anything (CheckpointHook, the pre-emption checkpoint)
+        # asks mmengine for the backend of the work dir
+        register_atomic_local_backend()
+        super().__init__(*args, **kwargs)
 
     def register_default_hooks(self, hooks: Optional[dict] = None) -> None:
         """Register ``default_hooks``; ``None`` drops a hook, also one that a
