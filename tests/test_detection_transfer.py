@@ -22,7 +22,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmmsf.utils import load_checkpoint_safely
+from mmmsf.checkpoint import load_checkpoint_safely
 
 sys.path.insert(0, osp.dirname(__file__))
 from conftest import DEMO_CONFIG, REPO_ROOT  # noqa: E402
