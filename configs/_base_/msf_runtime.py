@@ -10,14 +10,15 @@ runner_type = 'CheckpointSafeRunner'
 # size/dtype; skip (with a warning per key) what does not fit
 load_checkpoint_cfg = dict(migrate_memory=False, allow_partial=False)
 
-# The MSF-critical hooks sit in `default_hooks`, which mmengine merges by
-# key: a config that writes its own `custom_hooks = [...]` (a list, which
+# The five MSF-critical hooks (keys memory_bank, input_check, rng_state,
+# non_finite_loss, preemption) sit in `default_hooks`, which mmengine merges
+# by key: a config that writes its own `custom_hooks = [...]` (a list, which
 # replaces the base's) keeps them, and a child changes one by its key, e.g.
-# `default_hooks = dict(memory_bank=dict(interval=10))`. A method without a
-# memory bank (BYOL, mmpretrain's MoCo) drops that hook with
-# `default_hooks = dict(memory_bank=None)` (CheckpointSafeRunner accepts
-# None for these keys too, not only for mmengine's own). Listing one of them
-# again in `custom_hooks` stops the run before step 1.
+# `default_hooks = dict(memory_bank=dict(interval=10))`. A child drops one
+# with None: a method without a memory bank (BYOL, mmpretrain's MoCo) writes
+# `default_hooks = dict(memory_bank=None)` (CheckpointSafeRunner drops every
+# None-valued default hook; mmengine drops only its own). Listing one of
+# them again in `custom_hooks` stops the run before step 1.
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', max_keep_ckpts=3),
     # validate the bank before step 1 and log its statistics

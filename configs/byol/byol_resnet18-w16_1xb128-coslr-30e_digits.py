@@ -2,7 +2,7 @@
 # baseline of the digits results table (docs/evaluation.md), trained with
 # the backbone, MLP sizes, optimiser, schedule, k-NN monitor and seed of
 # the MSF digits config (configs/msf/msf_resnet18-w16_1xb128-coslr-30e_
-# digits.py), so that only the method differs. About 8 minutes on 2 cores.
+# digits.py), so that only the method differs.
 _base_ = [
     '../_base_/datasets/digits_bs128_msf.py',
     '../_base_/msf_runtime.py',

@@ -6,9 +6,9 @@
 # (../co2/co2_resnet18-w16_1xb128-coslr-30e_digits.py); only the
 # implementation differs: mmpretrain's `MoCo` with its own queue buffer instead
 # of CO2 with alpha = 0 on mmmsf's MemoryBank (../co2/mocov2_...digits.py).
-# Measured (docs/evaluation.md): this config collapses on the digits (InfoNCE
-# -> ln 4097, 1-NN 44.2) because its queue starts from random unit vectors;
-# the warm-started twin on mmmsf's bank trains (1-NN 90.4).
+# Its queue starts from random unit vectors, as in the MoCo paper, while the
+# twin's bank is warm-started with real embeddings; docs/evaluation.md gives
+# the results of both and the commands that reproduce them.
 _base_ = '../co2/co2_resnet18-w16_1xb128-coslr-30e_digits.py'
 
 model = dict(
