@@ -25,16 +25,19 @@ class BankSelfSupervisor(BaseSelfSupervisor):
     target embeddings.
 
     Subclasses implement ``loss``; they name their two views
-    (``view_names``), say how a pipeline builds them (``views_hint``) and
-    give the paper's EMA coefficient ``m`` (``paper_m``) for messages.
+    (``view_names``), say how a pipeline builds them (``views_hint``), give
+    the paper's EMA coefficient ``m`` (``paper_m``, for messages) and the
+    default ``momentum`` (``default_momentum``, ``1 - m``), and check their
+    own parts in :meth:`check_parts`.
 
     Args:
         backbone (dict): Backbone config.
         neck (dict): Projector config.
         head (dict): Head config.
         memory (dict | nn.Module): :class:`MemoryBank` config.
-        momentum (float): EMA weight of the online model (mmengine's
-            convention, ``1 - m`` of the papers).
+        momentum (float, optional): EMA weight of the online model
+            (mmengine's convention, ``1 - m`` of the papers). Defaults to
+            the subclass's ``default_momentum``.
         shuffle_bn (bool): ShuffleBN for the target branch across GPUs.
             Ignored with a single process.
         pretrained (str, optional): Checkpoint to initialise from.
@@ -46,13 +49,14 @@ class BankSelfSupervisor(BaseSelfSupervisor):
     view_names: Tuple[str, str] = ('online', 'target')
     views_hint: str = ''
     paper_m: float = 0.99
+    default_momentum: float = 0.01
 
     def __init__(self,
                  backbone: dict,
                  neck: dict,
                  head: dict,
                  memory: Union[dict, nn.Module],
-                 momentum: float,
+                 momentum: Optional[float] = None,
                  shuffle_bn: bool = True,
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
@@ -64,6 +68,8 @@ class BankSelfSupervisor(BaseSelfSupervisor):
                          data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         name = type(self).__name__
+        if momentum is None:
+            momentum = self.default_momentum
         if not 0 < momentum <= 1:
             raise ValueError(
                 f'{name}: `momentum` is the EMA weight of the online model '
@@ -78,6 +84,11 @@ class BankSelfSupervisor(BaseSelfSupervisor):
         self.target_net = ExponentialMovingAverage(nn.Sequential(
             self.backbone, self.neck),
                                                    momentum=momentum)
+        self.check_parts()
+
+    def check_parts(self) -> None:
+        """Fail at build time on parts that do not fit the method (the
+        subclasses' own checks; the projector width is checked here)."""
 
     def check_bank_width(self, module: nn.Module, what: str) -> None:
         """Fail at build time if ``module`` outputs another width than the

@@ -1,5 +1,5 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
-from typing import Dict, List, Optional, Union
+from typing import Dict, List
 
 import torch
 import torch.nn.functional as F
@@ -61,26 +61,10 @@ class CO2(BankSelfSupervisor):
     views_hint = ("build the train pipeline with "
                   "dict(type='MultiView', num_views=2, transforms=[...]).")
     paper_m = 0.999
+    default_momentum = 0.001
 
-    def __init__(self,
-                 backbone: dict,
-                 neck: dict,
-                 head: dict,
-                 memory: dict,
-                 momentum: float = 0.001,
-                 shuffle_bn: bool = True,
-                 pretrained: Optional[str] = None,
-                 data_preprocessor: Optional[Union[dict, nn.Module]] = None,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
-        super().__init__(backbone=backbone,
-                         neck=neck,
-                         head=head,
-                         memory=memory,
-                         momentum=momentum,
-                         shuffle_bn=shuffle_bn,
-                         pretrained=pretrained,
-                         data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+    def check_parts(self) -> None:
+        """Fail at build time on parts that do not fit CO2."""
         if isinstance(self.memory, ShardedMemoryBank):
             raise ValueError(
                 'CO2: the queue must be a whole `MemoryBank` on every rank '

@@ -1,5 +1,5 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
-from typing import Dict, List, Optional, Union
+from typing import Dict, List
 
 import torch
 from mmpretrain.registry import MODELS
@@ -54,26 +54,10 @@ class MSF(BankSelfSupervisor):
     views_hint = ('build the train pipeline with `MeanShiftViews` (or '
                   '`MultiView` with num_views=[1, 1]).')
     paper_m = 0.99
+    default_momentum = 0.01
 
-    def __init__(self,
-                 backbone: dict,
-                 neck: dict,
-                 head: dict,
-                 memory: dict,
-                 momentum: float = 0.01,
-                 shuffle_bn: bool = True,
-                 pretrained: Optional[str] = None,
-                 data_preprocessor: Optional[Union[dict, nn.Module]] = None,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
-        super().__init__(backbone=backbone,
-                         neck=neck,
-                         head=head,
-                         memory=memory,
-                         momentum=momentum,
-                         shuffle_bn=shuffle_bn,
-                         pretrained=pretrained,
-                         data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+    def check_parts(self) -> None:
+        """Fail at build time on parts that do not fit MSF."""
         self.check_bank_width(self.head.predictor, 'head.predictor')
         self.memory.check_topk(self.head.topk, '`head.topk`')
 
