@@ -51,3 +51,35 @@ def test_benchmark_smoke_writes_json_and_markdown(tmp_path):
     text = out_md.read_text()
     assert '<!-- begin benchmark: cpu-smoke -->' in text
     assert 'MSF / BYOL' in text
+
+
+def test_demo_loop_benchmark_times_variants_and_a_candidate(tmp_path):
+    """Two interleaved rounds of the demo, its hook-free twin and a
+    candidate setting: step times, per-round ratios and the settings."""
+    out = tmp_path / 'demo.json'
+    tool = osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_demo.py')
+    subprocess.run([
+        sys.executable, tool, '--iters', '2', '--warmup', '1', '--repeats',
+        '2', '--variants', 'demo', 'demo_no_hooks', '--candidate',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False', '--out',
+        str(out), '--cfg-options', 'train_dataloader.batch_size=16'
+    ],
+                   check=True,
+                   cwd=REPO,
+                   timeout=600,
+                   capture_output=True)
+    report = json.loads(out.read_text())
+    assert set(report['results']) == {'demo', 'demo_no_hooks', 'candidate'}
+    for result in report['results'].values():
+        assert len(result['rounds']) == 2
+        assert _positive(result['step_s'])
+        assert all(len(r['steps']) == 2 for r in result['rounds'])
+    assert report['results']['candidate']['rounds'][0]['workers'] == 0
+    assert report['results']['demo']['rounds'][0]['workers'] == 2
+    assert set(report['ratios']) == {'demo_no_hooks/demo', 'candidate/demo'}
+    assert all(_positive(v) for v in report['ratios'].values())
+    assert report['candidate'] == {
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False
+    }
