@@ -1,6 +1,8 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
+import os
 import os.path as osp
 import socket
+import subprocess
 import sys
 
 import pytest
@@ -23,6 +25,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
+
+
+def run_launcher(script: str, args: list, cwd, timeout: int = 600) -> str:
+    """Run a ``tools/*.sh`` launcher with this interpreter (``PYTHON``) on
+    a free port; assert it succeeded and return its stdout + stderr."""
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
+    proc = subprocess.run(['bash', script] + [str(a) for a in args],
+                          cwd=cwd,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=timeout)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-3000:]
+    return log
 
 
 def tiny_cfg_options(work_dir: str,

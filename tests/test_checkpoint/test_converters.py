@@ -2,7 +2,6 @@
 """Converters: backbone extraction, torchvision export, official import."""
 import argparse
 import json
-import os
 import os.path as osp
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from mmpretrain.registry import MODELS
 from mmmsf.checkpoint.model_converters import official_options_mismatches
 
 sys.path.insert(0, osp.dirname(osp.dirname(__file__)))
-from conftest import REPO_ROOT, free_port  # noqa: E402
+from conftest import REPO_ROOT, run_launcher  # noqa: E402
 from eval_helpers import KNN_SCRIPT, LINEAR_SCRIPT  # noqa: E402
 from tiny_imagenet import make_tiny_imagenet  # noqa: E402
 
@@ -297,16 +296,7 @@ def test_official_options_must_match_the_config(tmp_path):
 
 
 def _bash(script, args, cwd):
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
-    proc = subprocess.run(['bash', script] + [str(a) for a in args],
-                          cwd=cwd,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-3000:]
-    return log
+    return run_launcher(script, args, cwd, timeout=600)
 
 
 def test_released_model_sequence_end_to_end(official_import, tmp_path):

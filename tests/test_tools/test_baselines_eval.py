@@ -6,13 +6,11 @@ and linear_eval.sh, the commands of docs/reproduce.md."""
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
 import uuid
 
 import pytest
 import torch
-from conftest import free_port
+from conftest import run_launcher
 from eval_helpers import (KNN_SCRIPT, LINEAR_CONFIG, LINEAR_SCRIPT,
                           MSF_LINEAR_CONFIG, REPO_ROOT, tiny_split)
 from mmengine.config import Config
@@ -84,16 +82,7 @@ def _pretraining_config(name, work_dir):
 
 
 def _bash(script, args, cwd):
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
-    proc = subprocess.run(['bash', script] + [str(a) for a in args],
-                          cwd=cwd,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=300)
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-3000:]
-    return log
+    return run_launcher(script, args, cwd, timeout=300)
 
 
 @pytest.mark.parametrize('name', sorted(BASELINES))
