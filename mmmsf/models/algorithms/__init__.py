@@ -1,5 +1,6 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 from .co2 import CO2
+from .icgan import ICGAN
 from .msf import MSF
 
-__all__ = ['MSF', 'CO2']
+__all__ = ['MSF', 'CO2', 'ICGAN']
