@@ -129,7 +129,8 @@ def evaluate(
     work_dir: str,
     force: bool = False,
     linear_options: Sequence[str] = (),
-    knn_options: Sequence[str] = ()
+    knn_options: Sequence[str] = (),
+    protocols: Optional[Dict[str, str]] = None,
 ) -> Dict[str, float]:
     """All the table's numbers for one backbone.
 
@@ -142,6 +143,9 @@ def evaluate(
             linear configs. Defaults to ().
         knn_options (Sequence[str]): ``KEY=VALUE`` overrides of ``config``
             for the k-NN and k-means tools. Defaults to ().
+        protocols (dict[str, str], optional): Linear configs by column key
+            (``linear_msf``, ``linear_std``). Defaults to None (the digits
+            configs of :data:`PROTOCOLS`).
 
     Returns:
         dict[str, float]: The numbers of :data:`COLUMNS`, in percent.
@@ -150,7 +154,7 @@ def evaluate(
     if checkpoint != 'random':
         checkpoint = osp.abspath(checkpoint)
     results = {}
-    for key, linear_config in PROTOCOLS.items():
+    for key, linear_config in (protocols or PROTOCOLS).items():
         out = osp.join(work_dir, key)
         linear_cfg = Config.fromfile(linear_config)
         linear_cfg.merge_from_dict(parse_options(linear_options))
