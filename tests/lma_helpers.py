@@ -1,16 +1,14 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
-"""Tiny data and a stand-in generator for the LMA tests: a few hundred 8x8
+"""Tiny data and generators for the LMA tests: a few hundred 8x8
 scikit-learn digits stored in a ``.npy`` file (so a test can change the
-images behind an unchanged config) and a one-layer generator with the
-attributes and ``forward(z, h)`` of the generator contract."""
+images behind an unchanged config) and a tiny generator checkpoint."""
 import os.path as osp
 from typing import List, Optional
 
 import numpy as np
 import torch
 from mmpretrain.datasets import BaseDataset
-from mmpretrain.registry import DATASETS
-from torch import nn
+from mmpretrain.registry import DATASETS, MODELS
 
 
 @DATASETS.register_module(force=True)
@@ -73,22 +71,23 @@ def neighbourhood_cfg(path: str,
                 cache_dir=str(cache_dir))
 
 
-class TinyGenerator(nn.Module):
-    """``G(z, h)``: one linear layer and tanh, with the contract's four
-    attributes."""
-
-    def __init__(self,
-                 feature_dim: int = 8,
-                 z_dim: int = 4,
-                 img_size: int = 8,
-                 out_channels: int = 3) -> None:
-        super().__init__()
-        self.feature_dim, self.z_dim = feature_dim, z_dim
-        self.img_size, self.out_channels = img_size, out_channels
-        self.fc = nn.Linear(z_dim + feature_dim,
-                            out_channels * img_size * img_size)
-
-    def forward(self, z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        x = self.fc(torch.cat([z, h], dim=1))
-        return torch.tanh(x).view(len(z), self.out_channels, self.img_size,
-                                  self.img_size)
+def save_generator(path: str,
+                   feature_dim: int = 8,
+                   img_size: int = 8,
+                   out_channels: int = 3,
+                   z_dim: int = 4) -> str:
+    """A randomly initialised, tiny ``ICGANGenerator`` saved the way an
+    ICGAN checkpoint stores it (``generator_ema.module.*`` weights and the
+    config text in ``meta.cfg``); returns ``path``."""
+    cfg = dict(type='ICGANGenerator',
+               feature_dim=feature_dim,
+               z_dim=z_dim,
+               img_size=img_size,
+               out_channels=out_channels,
+               base_channels=4,
+               embed_dim=4)
+    weights = MODELS.build(cfg).state_dict()
+    state_dict = {'generator_ema.module.' + k: v for k, v in weights.items()}
+    cfg_text = f'model = dict(type="ICGAN", generator={cfg!r})\n'
+    torch.save(dict(state_dict=state_dict, meta=dict(cfg=cfg_text)), path)
+    return path
