@@ -7,8 +7,8 @@ from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 from torch import nn
 
-from .blocks import (GeneratorBlock, check_channel_mults, resolution_plan,
-                     sn_wrap)
+from .blocks import (GeneratorBlock, check_channel_mults, orthogonal_init,
+                     resolution_plan, sn_wrap)
 
 
 @MODELS.register_module()
@@ -81,6 +81,15 @@ class ICGANGenerator(BaseModule):
         self.out_bn = nn.BatchNorm2d(widths[-1])
         self.out_conv = sn_wrap(
             nn.Conv2d(widths[-1], self.out_channels, 3, 1, 1), spectral_norm)
+
+    def init_weights(self) -> None:
+        """BigGAN's orthogonal initialisation
+        (:func:`~mmmsf.models.generators.blocks.orthogonal_init`) unless an
+        ``init_cfg`` is given; the Runner calls it before training."""
+        first = not self.is_init
+        super().init_weights()
+        if first and self.init_cfg is None:
+            orthogonal_init(self)
 
     def forward(self, z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         """Generate images.
