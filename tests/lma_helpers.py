@@ -13,13 +13,18 @@ from mmpretrain.registry import DATASETS, MODELS
 
 @DATASETS.register_module(force=True)
 class LMATestNpyImages(BaseDataset):
-    """N x H x W x C uint8 images of ``<path>`` with labels of
-    ``<path>.labels.npy`` (when it exists) under ``gt_label``."""
+    """N x H x W x C uint8 images of ``<path>`` (``split='train'``) or
+    ``<path>.<split>.npy``, with labels of ``<that file>.labels.npy`` (when
+    it exists) under ``gt_label``."""
 
     METAINFO = {'classes': tuple(str(i) for i in range(10))}
 
-    def __init__(self, path: str, pipeline: Optional[list] = (), **kwargs):
-        self.path = path
+    def __init__(self,
+                 path: str,
+                 split: str = 'train',
+                 pipeline: Optional[list] = (),
+                 **kwargs):
+        self.path = path if split == 'train' else f'{path}.{split}.npy'
         super().__init__(ann_file='', pipeline=pipeline, **kwargs)
 
     def load_data_list(self) -> List[dict]:
