@@ -25,6 +25,8 @@ class LMATestNpyImages(BaseDataset):
                  pipeline: Optional[list] = (),
                  **kwargs):
         self.path = path if split == 'train' else f'{path}.{split}.npy'
+        # serialising ends in gc.collect(), seconds in a full test process
+        kwargs.setdefault('serialize_data', False)
         super().__init__(ann_file='', pipeline=pipeline, **kwargs)
 
     def load_data_list(self) -> List[dict]:
