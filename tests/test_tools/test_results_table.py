@@ -228,6 +228,12 @@ def test_markdown_and_doc_block(tool, fakes, tmp_path):
                                '<!-- /results:main -->\nend\n')
     with pytest.raises(ValueError, match='no <!-- results:other -->'):
         tool.update_doc(str(doc), 'other', text)
+    # --stage tune: the grid only, nothing scored on the test split
+    tuned = tool.Table(spec, str(tmp_path / 'work')).run('tune')
+    assert tuned['rows'] == [] and tuned['chosen']['msf'] == [
+        'model.momentum=0.04'
+    ]
+    assert tool.markdown(tuned).startswith('Tuning (seed 0, validation')
 
 
 def test_bad_specs(tool, tmp_path):

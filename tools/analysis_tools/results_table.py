@@ -75,7 +75,8 @@ def parse_args():
     parser.add_argument('--stage',
                         choices=['tune', 'all'],
                         default='all',
-                        help='stop after tuning, or run everything')
+                        help='stop after tuning (the .md then holds the '
+                        'grid only), or run everything')
     parser.add_argument('--dry-run',
                         action='store_true',
                         help='list the cells and whether they are done')
@@ -172,6 +173,14 @@ def last_scalar(run_dir: str, key: str) -> float:
     return float(values[-1])
 
 
+def first_scalar(run_dir: str, key: str) -> float:
+    """The first logged value of a scalar (the monitor before step 1)."""
+    values = [r[key] for r in scalars(run_dir) if key in r]
+    if not values:
+        raise KeyError(f'{run_dir}: no {key!r} was logged')
+    return float(values[0])
+
+
 def last_epoch_mean(run_dir: str, key: str) -> Optional[float]:
     """Mean of a training scalar over the records of the last epoch."""
     records = [r for r in scalars(run_dir) if key in r and 'epoch' in r]
@@ -209,6 +218,7 @@ class Table:
         self.tuning: Dict[str, List[dict]] = {}
         self.chosen: Dict[str, List[str]] = {}
         self.parent = None
+        self.val_init: Optional[float] = None
         if self.spec.get('settings_spec'):
             self.parent = Table(osp.join(ROOT, self.spec.settings_spec),
                                 work_dir, dry_run)
@@ -251,6 +261,7 @@ class Table:
             scores.append(
                 dict(options=point,
                      score=last_scalar(osp.dirname(ckpt), self.spec.select)))
+        self.val_init = first_scalar(osp.dirname(ckpts[0]), self.spec.select)
         best = int(np.argmax([s['score'] for s in scores]))
         for i, score in enumerate(scores):
             score['chosen'] = i == best
@@ -316,10 +327,16 @@ class Table:
         """Tune every row, then (stage ``'all'``) score every row."""
         for key in self.rows:
             self.settings(key)
-        if stage == 'tune' or self.dry_run:
+        if self.dry_run:
             return None
-        rows = [self.score_row(row) for row in self.spec.rows]
+        rows = []
+        if stage == 'all':
+            rows = [self.score_row(row) for row in self.spec.rows]
         return dict(title=self.spec.title,
+                    names={row['key']: row['name']
+                           for row in self.spec.rows},
+                    chosen=self.chosen,
+                    val_init=self.val_init,
                     spec=osp.relpath(osp.abspath(self.spec_path), ROOT),
                     seeds=list(self.spec.seeds),
                     select=self.spec.select,
@@ -356,25 +373,26 @@ def markdown(table: dict) -> str:
     columns += [(k, k) for k in extra]
     rows = [r for r in table['rows'] if r is not None]
     header = ['row', 'setting', 'seeds'] + [title for _, title in columns]
-    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    lines = ['| ' + ' | '.join(header) + ' |', '|' +
+             '---|' * len(header)] if rows else []
     leaders = {key: beyond_spread(rows, key) for key, _ in columns}
     for row in rows:
         setting = ', '.join(f'`{o}`' for o in row['options']) or 'config'
         cells = [row['name'], setting, str(len(row['seeds']))]
         for key, _ in columns:
             scale = 100.0 if key == 'purity' else 1.0
-            digits = 1
-            text = fmt(row['summary'].get(key), scale, digits)
+            text = fmt(row['summary'].get(key), scale)
             cells.append(f'**{text}**' if leaders[key] == row['key'] else text)
         lines.append('| ' + ' | '.join(cells) + ' |')
     if table['tuning']:
-        lines += [
-            '', f'Tuning (seed {table["seeds"][0]}, validation split, '
-            f'`{table["select"]}` after the last epoch):', '',
+        lines += ([''] if lines else []) + [
+            f'Tuning (seed {table["seeds"][0]}, validation split, '
+            f'`{table["select"]}` after the last epoch; the same '
+            f'monitor before training: {table["val_init"]:.1f}):', '',
             '| row | grid point | validation score | chosen |',
             '|---|---|---|---|'
         ]
-        names = {r['key']: r['name'] for r in rows}
+        names = table.get('names', {})
         for key, scores in table['tuning'].items():
             for s in scores:
                 point = ', '.join(f'`{o}`' for o in s['options'])
@@ -402,9 +420,7 @@ def main():
     name = osp.splitext(osp.basename(args.spec))[0]
     table = Table(args.spec, args.work_dir, args.dry_run)
     result = table.run(args.stage)
-    if result is None:
-        if args.stage == 'tune' and not args.dry_run:
-            print(json.dumps(table.chosen, indent=2))
+    if result is None:  # a dry run
         return
     result['extra_columns'] = list(table.spec.get('extra_columns', []))
     out = args.out or osp.join(ROOT, 'docs', 'results', name)
