@@ -1,5 +1,6 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
 from .feature_statistics_hook import FeatureStatisticsHook
+from .generator_sample_grid_hook import GeneratorSampleGridHook
 from .knn_monitor_hook import KNNMonitorHook
 from .memory_bank_hook import MemoryBankHook
 from .msf_input_check_hook import MSFInputCheckHook
@@ -11,5 +12,5 @@ from .strict_pretrained_hook import StrictPretrainedHook
 __all__ = [
     'MemoryBankHook', 'KNNMonitorHook', 'FeatureStatisticsHook',
     'StrictPretrainedHook', 'RNGStateHook', 'PreemptionCheckpointHook',
-    'NonFiniteLossHook', 'MSFInputCheckHook'
+    'NonFiniteLossHook', 'MSFInputCheckHook', 'GeneratorSampleGridHook'
 ]
