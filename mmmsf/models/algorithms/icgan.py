@@ -3,10 +3,11 @@ from typing import Dict, Optional, Union
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel, ExponentialMovingAverage
 from mmengine.optim import OptimWrapperDict
 from mmpretrain.registry import MODELS
 from torch import nn
+
+from .base_instance_generator import BaseInstanceGenerator
 
 # settings of the discriminator that must equal the generator's
 _SHARED = (('feature_dim', 'feature_dim'), ('img_size', 'img_size'),
@@ -50,7 +51,7 @@ def random_translation(x: torch.Tensor,
 
 
 @MODELS.register_module()
-class ICGAN(BaseModel):
+class ICGAN(BaseInstanceGenerator):
     """Instance-conditioned GAN (`IC-GAN <https://arxiv.org/abs/2109.05070>`_)
     trained as the view generator of `Local Manifold Augmentation
     <https://arxiv.org/abs/2211.02798>`_.
@@ -66,15 +67,9 @@ class ICGAN(BaseModel):
 
     with ``num_dis_steps`` discriminator steps per generator step (on the
     same real batch, fresh ``z`` each), optionally through a random
-    translation of real and fake images alike. ``generator_ema`` holds an
-    exponential moving average of the generator (mmengine's
-    :class:`~mmengine.model.ExponentialMovingAverage`, whose ``momentum``
-    is ``1 - decay``; BatchNorm statistics are copied from the generator);
-    it is the generator that LMA samples from. All draws use torch's global
-    RNG, which the Runner seeds.
-
-    The training batch is the collated ``InstanceNeighbourhoodDataset``
-    item: ``inputs`` N x C x H x W uint8 neighbours and ``feature`` N x D.
+    translation of real and fake images alike. After each generator step
+    the EMA generator (``generator_ema``, see
+    :class:`BaseInstanceGenerator`), the one LMA samples from, is updated.
 
     Args:
         generator (dict): Config of the generator (``ICGANGenerator``).
@@ -104,15 +99,17 @@ class ICGAN(BaseModel):
                  translation_ratio: float = 0.,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
         if int(num_dis_steps) < 1:
             raise ValueError(f'ICGAN: num_dis_steps must be >= 1, got '
                              f'{num_dis_steps!r}.')
         if not 0 <= translation_ratio < 0.5:
             raise ValueError(f'ICGAN: translation_ratio must be in [0, 0.5),'
                              f' got {translation_ratio!r}.')
-        self.generator: nn.Module = MODELS.build(generator)
+        super().__init__(generator,
+                         ema_momentum=ema_momentum,
+                         ema_start=ema_start,
+                         data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
         discriminator = dict(discriminator)
         for d_key, g_key in _SHARED:
             discriminator.setdefault(d_key, getattr(self.generator, g_key))
@@ -126,9 +123,6 @@ class ICGAN(BaseModel):
                     f'from model.generator.{g_key}={g_value}; drop it from '
                     f"the discriminator config (it defaults to the "
                     f"generator's).")
-        self.generator_ema = ExponentialMovingAverage(self.generator,
-                                                      momentum=ema_momentum)
-        self.ema_start = int(ema_start)
         self.num_dis_steps = int(num_dis_steps)
         self.translation_ratio = float(translation_ratio)
 
@@ -136,20 +130,6 @@ class ICGAN(BaseModel):
         if self.translation_ratio == 0:
             return x
         return random_translation(x, self.translation_ratio)
-
-    def _real_images(self, inputs: torch.Tensor) -> torch.Tensor:
-        """uint8 N x C x H x W in [0, 255] -> float in [-1, 1]."""
-        expected = (self.generator.out_channels, self.generator.img_size,
-                    self.generator.img_size)
-        if inputs.shape[1:] != expected:
-            raise ValueError(
-                f'ICGAN: the training images are {tuple(inputs.shape[1:])} '
-                f'(C, H, W) but the generator makes {expected}; set '
-                f'model.generator.img_size / out_channels to the data.')
-        return inputs.float() / 127.5 - 1
-
-    def _noise(self, num: int, device: torch.device) -> torch.Tensor:
-        return torch.randn(num, self.generator.z_dim, device=device)
 
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
@@ -167,14 +147,14 @@ class ICGAN(BaseModel):
             ``NonFiniteLossHook`` checks).
         """
         data = self.data_preprocessor(data, True)
-        real = self._real_images(data['inputs'])
+        real = self.real_images(data['inputs'])
         feature = data['feature'].float()  # N x D
         d_optim, g_optim = (optim_wrapper['discriminator'],
                             optim_wrapper['generator'])
         for _ in range(self.num_dis_steps):
             with d_optim.optim_context(self.discriminator):
                 with torch.no_grad():
-                    fake = self.generator(self._noise(len(real), real.device),
+                    fake = self.generator(self.noise(len(real), real.device),
                                           feature)
                 d_real = self.discriminator(self._augment(real), feature)
                 d_fake = self.discriminator(self._augment(fake), feature)
@@ -185,75 +165,16 @@ class ICGAN(BaseModel):
         self.discriminator.requires_grad_(False)
         try:
             with g_optim.optim_context(self.generator):
-                fake = self.generator(self._noise(len(real), real.device),
+                fake = self.generator(self.noise(len(real), real.device),
                                       feature)
                 g_loss = -self.discriminator(self._augment(fake),
                                              feature).mean()
             g_optim.update_params(g_loss)
         finally:
             self.discriminator.requires_grad_(True)
-        self._update_ema()
+        self.update_ema()
         return dict(loss=(d_loss + g_loss).detach(),
                     d_loss=d_loss.detach(),
                     g_loss=g_loss.detach(),
                     d_real=d_real.detach().mean(),
                     d_fake=d_fake.detach().mean())
-
-    @torch.no_grad()
-    def _update_ema(self) -> None:
-        ema = self.generator_ema
-        if int(ema.steps) < self.ema_start:
-            # BigGAN starts averaging late: until then the EMA is G
-            ema.module.load_state_dict(self.generator.state_dict())
-            ema.steps += 1
-        else:
-            ema.update_parameters(self.generator)
-
-    @torch.no_grad()
-    def generate(self,
-                 feature: torch.Tensor,
-                 z: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Sample views from the EMA generator (in eval mode).
-
-        Args:
-            feature (torch.Tensor): N x D L2-normalised features.
-            z (torch.Tensor, optional): N x z_dim noise. Defaults to None
-                (drawn from torch's global RNG).
-
-        Returns:
-            torch.Tensor: N x C x H x W images in ``[-1, 1]``.
-        """
-        generator = self.generator_ema.module
-        was_training = generator.training
-        generator.eval()
-        try:
-            if z is None:
-                z = self._noise(len(feature), feature.device)
-            return generator(z, feature.float())
-        finally:
-            generator.train(was_training)
-
-    def forward(self,
-                inputs: Optional[torch.Tensor] = None,
-                feature: Optional[torch.Tensor] = None,
-                mode: str = 'tensor',
-                **kwargs) -> torch.Tensor:
-        """Samples of the EMA generator for ``feature`` (modes ``'tensor'``
-        and ``'predict'``); training goes through :meth:`train_step`.
-
-        Args:
-            inputs (torch.Tensor, optional): Unused (the batch's images).
-            feature (torch.Tensor): N x D L2-normalised features.
-            mode (str): ``'tensor'`` or ``'predict'``. Defaults to
-                ``'tensor'``.
-            **kwargs: Other keys of the batch (ignored).
-
-        Returns:
-            torch.Tensor: N x C x H x W images in ``[-1, 1]``.
-        """
-        if mode not in ('tensor', 'predict') or feature is None:
-            raise ValueError(
-                f'ICGAN.forward samples the EMA generator (mode "tensor" or '
-                f'"predict" with a `feature`); got mode={mode!r}. It has no '
-                f'loss mode: training runs through ICGAN.train_step.')
-        return self.generate(feature)
