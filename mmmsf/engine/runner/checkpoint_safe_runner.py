@@ -107,9 +107,10 @@ class CheckpointSafeRunner(Runner):
                     f'the training set could not be built from '
                     f'`train_dataloader.dataset` '
                     f'({describe_dataset(self._train_dataloader)}): '
-                    f'{type(err).__name__}: {err}. Fix that setting: a '
-                    f'missing or empty data folder, an empty annotation '
-                    f'file or an invalid pipeline step.') from err
+                    f'{type(err).__name__}: {str(err).rstrip(".")}. (The '
+                    f'usual causes: a missing or empty data folder, an '
+                    f'empty annotation file or an invalid pipeline '
+                    f'step.)') from err
         return super().build_train_loop(loop)
 
     @property
