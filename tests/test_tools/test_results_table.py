@@ -218,8 +218,8 @@ def test_markdown_and_doc_block(tool, fakes, tmp_path):
     assert lines[2].startswith('| random init | config | 3 | 11.0 ± 1.0')
     # MSF leads random init by more than the spread: bold
     assert '**51.0 ± 1.0**' in lines[3]
-    assert re.search(r'\| MSF \| `model.momentum=0.04` \| 80.0 \| yes \|',
-                     text)
+    assert re.search(
+        r'\| MSF \| `model.momentum=0.04` \| 80.0 \| 80.0 \| yes \|', text)
     doc = tmp_path / 'doc.md'
     doc.write_text('intro\n<!-- results:main -->\nold\n'
                    '<!-- /results:main -->\nend\n')

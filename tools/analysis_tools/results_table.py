@@ -218,7 +218,6 @@ class Table:
         self.tuning: Dict[str, List[dict]] = {}
         self.chosen: Dict[str, List[str]] = {}
         self.parent = None
-        self.val_init: Optional[float] = None
         if self.spec.get('settings_spec'):
             self.parent = Table(osp.join(ROOT, self.spec.settings_spec),
                                 work_dir, dry_run)
@@ -258,10 +257,11 @@ class Table:
         if None in ckpts:
             return None
         for point, ckpt in zip(grid, ckpts):
+            run_dir = osp.dirname(ckpt)
             scores.append(
                 dict(options=point,
-                     score=last_scalar(osp.dirname(ckpt), self.spec.select)))
-        self.val_init = first_scalar(osp.dirname(ckpts[0]), self.spec.select)
+                     score=last_scalar(run_dir, self.spec.select),
+                     init=first_scalar(run_dir, self.spec.select)))
         best = int(np.argmax([s['score'] for s in scores]))
         for i, score in enumerate(scores):
             score['chosen'] = i == best
@@ -336,7 +336,6 @@ class Table:
                     names={row['key']: row['name']
                            for row in self.spec.rows},
                     chosen=self.chosen,
-                    val_init=self.val_init,
                     spec=osp.relpath(osp.abspath(self.spec_path), ROOT),
                     seeds=list(self.spec.seeds),
                     select=self.spec.select,
@@ -387,17 +386,17 @@ def markdown(table: dict) -> str:
     if table['tuning']:
         lines += ([''] if lines else []) + [
             f'Tuning (seed {table["seeds"][0]}, validation split, '
-            f'`{table["select"]}` after the last epoch; the same '
-            f'monitor before training: {table["val_init"]:.1f}):', '',
-            '| row | grid point | validation score | chosen |',
-            '|---|---|---|---|'
+            f'`{table["select"]}` after the last epoch, and the same '
+            f'monitor before the first step):', '',
+            '| row | grid point | validation score | before training '
+            '| chosen |', '|---|---|---|---|---|'
         ]
         names = table.get('names', {})
         for key, scores in table['tuning'].items():
             for s in scores:
                 point = ', '.join(f'`{o}`' for o in s['options'])
                 lines.append(f'| {names.get(key, key)} | {point} | '
-                             f'{s["score"]:.1f} | '
+                             f'{s["score"]:.1f} | {s["init"]:.1f} | '
                              f'{"yes" if s["chosen"] else ""} |')
     return '\n'.join(lines) + '\n'
 
