@@ -9,9 +9,9 @@ fashion_train = dict(type='StratifiedFashionMNIST',
 # the final score: the official test split, untouched by any choice
 fashion_test = dict(type='StratifiedFashionMNIST', split='test')
 
-model = dict(data_preprocessor=dict(mean=[72.9, 72.9, 72.9],
-                                    std=[90.0, 90.0, 90.0]))
+model = dict(
+    data_preprocessor=dict(mean=[72.9, 72.9, 72.9], std=[90.0, 90.0, 90.0]))
 train_dataloader = dict(dataset=fashion_train)
-val_dataloader = dict(dataset=dict(_base_.val_dataloader.dataset,
-                                   **fashion_test))
+val_dataloader = dict(
+    dataset=dict(_base_.val_dataloader.dataset, **fashion_test))
 test_dataloader = val_dataloader
