@@ -56,6 +56,7 @@ from mmengine.config import Config
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from digits_results_table import COLUMNS, evaluate, parse_options  # noqa
+from msf_figures import scalar_files  # noqa: E402
 
 SPEC_KEYS = ('title', 'seeds', 'select', 'linear_configs', 'rows')
 
@@ -156,11 +157,9 @@ def train(work_dir: str,
 def scalars(run_dir: str) -> List[dict]:
     """Every record of a run's ``scalars.json`` files, oldest run first."""
     records = []
-    for stamp in sorted(os.listdir(run_dir)):
-        path = osp.join(run_dir, stamp, 'vis_data', 'scalars.json')
-        if osp.isfile(path):
-            with open(path) as f:
-                records += [json.loads(line) for line in f if line.strip()]
+    for path in scalar_files(run_dir):
+        with open(path) as f:
+            records += [json.loads(line) for line in f if line.strip()]
     return records
 
 
