@@ -10,6 +10,7 @@ from typing import List, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmengine.model import BaseModule
 from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
@@ -97,6 +98,20 @@ def orthogonal_init(root: nn.Module, num_power_iters: int = 15) -> None:
         for norm in module.parametrizations.weight:
             norm._u.copy_(u)
             norm._v.copy_(v)
+
+
+class OrthogonalInitModule(BaseModule):
+    """A :class:`~mmengine.model.BaseModule` that gets BigGAN's orthogonal
+    initialisation (:func:`orthogonal_init`) unless an ``init_cfg`` is
+    given; the Runner calls :meth:`init_weights` before training."""
+
+    def init_weights(self) -> None:
+        """Orthogonal weights and zero biases, once, without an
+        ``init_cfg``."""
+        first = not self.is_init
+        super().init_weights()
+        if first and self.init_cfg is None:
+            orthogonal_init(self)
 
 
 class ConditionalBatchNorm2d(nn.Module):

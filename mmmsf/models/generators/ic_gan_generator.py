@@ -3,16 +3,15 @@ from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 from torch import nn
 
-from .blocks import (GeneratorBlock, check_channel_mults, orthogonal_init,
+from .blocks import (GeneratorBlock, OrthogonalInitModule, check_channel_mults,
                      resolution_plan, sn_wrap)
 
 
 @MODELS.register_module()
-class ICGANGenerator(BaseModule):
+class ICGANGenerator(OrthogonalInitModule):
     """Instance-conditioned generator ``G(z, h)`` of `IC-GAN
     <https://arxiv.org/abs/2109.05070>`_, the view operator of `Local
     Manifold Augmentation <https://arxiv.org/abs/2211.02798>`_.
@@ -81,15 +80,6 @@ class ICGANGenerator(BaseModule):
         self.out_bn = nn.BatchNorm2d(widths[-1])
         self.out_conv = sn_wrap(
             nn.Conv2d(widths[-1], self.out_channels, 3, 1, 1), spectral_norm)
-
-    def init_weights(self) -> None:
-        """BigGAN's orthogonal initialisation
-        (:func:`~mmmsf.models.generators.blocks.orthogonal_init`) unless an
-        ``init_cfg`` is given; the Runner calls it before training."""
-        first = not self.is_init
-        super().init_weights()
-        if first and self.init_cfg is None:
-            orthogonal_init(self)
 
     def forward(self, z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         """Generate images.

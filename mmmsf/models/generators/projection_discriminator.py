@@ -3,16 +3,15 @@ from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 from torch import nn
 
-from .blocks import (DiscriminatorBlock, check_channel_mults, orthogonal_init,
-                     resolution_plan, sn_wrap)
+from .blocks import (DiscriminatorBlock, OrthogonalInitModule,
+                     check_channel_mults, resolution_plan, sn_wrap)
 
 
 @MODELS.register_module()
-class ProjectionDiscriminator(BaseModule):
+class ProjectionDiscriminator(OrthogonalInitModule):
     """Projection discriminator ``D(x, h)`` conditioned on an instance
     feature, as in `IC-GAN <https://arxiv.org/abs/2109.05070>`_.
 
@@ -68,15 +67,6 @@ class ProjectionDiscriminator(BaseModule):
         self.linear = sn_wrap(nn.Linear(widths[-1], 1), spectral_norm)
         self.embed = sn_wrap(
             nn.Linear(self.feature_dim, widths[-1], bias=False), spectral_norm)
-
-    def init_weights(self) -> None:
-        """BigGAN's orthogonal initialisation
-        (:func:`~mmmsf.models.generators.blocks.orthogonal_init`) unless an
-        ``init_cfg`` is given; the Runner calls it before training."""
-        first = not self.is_init
-        super().init_weights()
-        if first and self.init_cfg is None:
-            orthogonal_init(self)
 
     def forward(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         """Score images against conditioning features.
