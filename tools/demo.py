@@ -15,8 +15,6 @@ import sys
 import time
 
 from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 TOOLS = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(TOOLS)
@@ -27,6 +25,8 @@ sys.path.insert(0, osp.join(TOOLS, 'visualization'))
 from demo_report import format_figures, format_report, summarize
 from msf_figures.paper_figures import (knn_retrieval_figure, labelled_sets,
                                        training_curves_figure, tsne_figure)
+
+from mmmsf.apis import build_runner  # noqa: E402
 
 
 def parse_args():
@@ -87,8 +87,7 @@ def main():
     cfg.work_dir = args.work_dir
     start = time.time()
     # the config's runner_type (CheckpointSafeRunner: atomic checkpoints)
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
-        Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     summary = summarize(runner, time.time() - start)
     with open(osp.join(args.work_dir, 'demo_summary.json'), 'w') as f:

@@ -18,13 +18,12 @@ import sys
 import mmengine
 from mmengine.config import Config
 from mmengine.evaluator import DumpResults
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmmsf.apis import add_common_args  # noqa
-from mmmsf.apis import (destroy_process_group, enable_fault_handler,
-                        load_config, mmpretrain_merge_args)
+from mmmsf.apis import (build_runner, destroy_process_group,
+                        enable_fault_handler, load_config,
+                        mmpretrain_merge_args)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -99,8 +98,7 @@ def main():
     args = parse_args()
     cfg = build_config(args)
     # a config's runner_type (CheckpointSafeRunner: strict load_from)
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
-        Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     if args.out and args.out_item in ('pred', None):
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))

@@ -14,13 +14,12 @@ import sys
 from mmengine.config import Config
 from mmengine.device import (is_cuda_available, is_mlu_available,
                              is_npu_available)
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmmsf.apis import add_common_args  # noqa
-from mmmsf.apis import (destroy_process_group, enable_fault_handler,
-                        load_config, mmpretrain_merge_args)
+from mmmsf.apis import (build_runner, destroy_process_group,
+                        enable_fault_handler, load_config,
+                        mmpretrain_merge_args)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -96,8 +95,7 @@ def main():
     cfg = build_config(args)
 
     # a config's runner_type (CheckpointSafeRunner) as in mmpretrain
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
-        Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     del runner  # DDP holds the process group: free it while ranks live
     destroy_process_group()

@@ -120,6 +120,24 @@ def init_cpu_process_group(cfg: Config) -> None:
         dist.init_process_group(backend=cfg.env_cfg.dist_cfg.backend)
 
 
+def build_runner(cfg: Config):
+    """The config's ``runner_type`` (e.g. ``CheckpointSafeRunner``), else
+    mmengine's
+    :class:`~mmengine.runner.Runner`.
+
+    Args:
+        cfg (Config): The full config.
+
+    Returns:
+        Runner: The runner.
+    """
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
 def enable_fault_handler() -> None:
     """Print every thread's Python stack if native code crashes (e.g. an
     abort in a process-group teardown).

@@ -19,14 +19,13 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmmsf.apis import add_common_args  # noqa
-from mmmsf.apis import (destroy_process_group, enable_fault_handler,
-                        load_config, mmpretrain_merge_args)
+from mmmsf.apis import (build_runner, destroy_process_group,
+                        enable_fault_handler, load_config,
+                        mmpretrain_merge_args)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -67,8 +66,7 @@ def main(argv=None) -> None:
     enable_fault_handler()
     cfg = build_config(parse_args(argv))
     # the configs' runner_type (CheckpointSafeRunner)
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
-        Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     del runner  # DDP holds the process group: free it while ranks live
     destroy_process_group()
