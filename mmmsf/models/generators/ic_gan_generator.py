@@ -1,4 +1,5 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
+import math
 from typing import Optional, Sequence
 
 import torch
@@ -23,6 +24,13 @@ class ICGANGenerator(OrthogonalInitModule):
     (BigGAN splits ``z`` across the blocks; we feed it whole to each). The
     output goes through BN-ReLU-conv and ``tanh``, so images lie in
     ``[-1, 1]``.
+
+    ``h`` is unit-norm while ``z ~ N(0, I)`` has a norm of about
+    ``sqrt(z_dim)``; under spectral norm the stem and the CBN maps cannot
+    amplify one part of their input over the other, so an unscaled
+    ``embed(h)`` would be drowned by ``z`` (ours: ``h`` is multiplied by
+    ``sqrt(feature_dim)`` before ``embed``, which gives ``embed(h)`` about
+    unit scale per entry, as ``z`` has, from the orthogonal init on).
 
     The number of blocks follows ``img_size``
     (:func:`~mmmsf.models.generators.blocks.resolution_plan`: 28 px -> 7 x 7
@@ -99,6 +107,7 @@ class ICGANGenerator(OrthogonalInitModule):
                 f'ICGANGenerator expects z of shape (N, {self.z_dim}) and h '
                 f'of shape (N, {self.feature_dim}); got z '
                 f'{tuple(z.shape)} and h {tuple(h.shape)}.')
+        h = h * math.sqrt(self.feature_dim)  # ~unit scale per entry, as z
         cond = torch.cat([z, self.embed(h)], dim=1)  # N x (z_dim + embed)
         x = self.stem(cond).view(len(z), -1, self.bottom_size,
                                  self.bottom_size)

@@ -103,3 +103,26 @@ def test_bad_input_is_named():
         d(torch.zeros(3, 3, 16, 16), h)
     with pytest.raises(ValueError, match='channel_mults'):
         _networks(channel_mults=[4, 2, 1])
+
+
+def test_feature_and_noise_enter_at_the_same_scale():
+    # a unit-norm h must not be drowned by z (norm ~sqrt(z_dim)) in the
+    # condition that the spectrally normalised stem and CBN maps read
+    torch.manual_seed(0)
+    g = MODELS.build(
+        dict(type='ICGANGenerator',
+             feature_dim=64,
+             z_dim=64,
+             img_size=8,
+             embed_dim=64,
+             base_channels=2))
+    g.init_weights()
+    seen = []
+    g.stem.register_forward_hook(lambda m, args, out: seen.append(args[0]))
+    z = torch.randn(16, 64)
+    h = F.normalize(torch.randn(16, 64), dim=1)
+    g.eval()
+    g(z, h)
+    cond = seen[0]  # N x (z_dim + embed_dim)
+    ratio = cond[:, 64:].norm(dim=1) / cond[:, :64].norm(dim=1)
+    assert 0.5 < float(ratio.mean()) < 2
