@@ -2,37 +2,18 @@
 # baseline (./byol_resnet18-w16_1xb128-coslr-30e_digits.py) with the data,
 # schedule and k-NN monitor of the MSF Fashion-MNIST config
 # (../msf/msf_resnet18-w16_1xb128-coslr-10e_fashion-mnist.py).
-_base_ = './byol_resnet18-w16_1xb128-coslr-30e_digits.py'
-
-num_train = 8000
-fashion_train = dict(type='StratifiedFashionMNIST',
-                     split='train',
-                     num_samples=num_train)
-fashion_val = dict(type='StratifiedFashionMNIST', split='val')
+_base_ = [
+    '../_base_/models/byol_resnet18-w16.py',
+    '../_base_/datasets/fashion_mnist_bs128_msf_knn.py',
+    '../_base_/schedules/sgd_coslr_10e_bs128.py',
+    '../_base_/msf_cpu_runtime.py',
+]
 
 model = dict(
     data_preprocessor=dict(mean=[72.9, 72.9, 72.9], std=[90.0, 90.0, 90.0]))
-train_dataloader = dict(dataset=fashion_train)
-knn_reference_dataloader = dict(_base_.knn_reference_dataloader,
-                                dataset=dict(
-                                    _base_.knn_reference_dataloader.dataset,
-                                    **fashion_train))
-knn_query_dataloader = dict(_base_.knn_query_dataloader,
-                            dataset=dict(_base_.knn_query_dataloader.dataset,
-                                         **fashion_val))
-
-max_epochs = 10
-param_scheduler = [
-    dict(type='CosineAnnealingLR',
-         T_max=max_epochs,
-         by_epoch=True,
-         begin=0,
-         end=max_epochs)
-]
-train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=max_epochs)
-custom_hooks = [
-    dict(type='KNNMonitorHook',
-         reference_dataloader=knn_reference_dataloader,
-         query_dataloader=knn_query_dataloader,
-         interval=5),
-]
+# the two strong views and no bank, as the digits baseline
+train_dataloader = dict(dataset=dict(pipeline=[
+    dict(_base_.train_pipeline[0], view_mode='s/s'),
+    dict(type='PackInputs'),
+]))
+default_hooks = dict(memory_bank=None)

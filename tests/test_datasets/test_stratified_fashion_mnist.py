@@ -18,7 +18,7 @@ from mmmsf.datasets.stratified_fashion_mnist import (DEFAULT_DATA_ROOT,
                                                      read_idx)
 
 CONFIG = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets',
-                  'fashion_mnist_bs128_msf.py')
+                  'fashion_mnist_bs128_msf_knn.py')
 NUM_CLASSES = 10
 PER_CLASS = {'train': 12, 'test': 4}  # 120 training, 40 test images
 
