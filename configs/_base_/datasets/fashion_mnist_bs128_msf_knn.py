@@ -10,13 +10,14 @@ _base_ = './digits_bs128_msf_knn.py'
 # a stratified 8,000-image subset of the training split (the official
 # training images minus the validation split) keeps an epoch short on CPU
 num_train = 8000
-fashion_train = dict(type='StratifiedFashionMNIST',
+dataset_type = 'StratifiedFashionMNIST'
+fashion_train = dict(type=dataset_type,
                      split='train',
                      num_samples=num_train)
 # the k-NN monitor's queries: the validation split (5,000 images carved
 # from the official training set, stratified); the official test split
 # stays untouched until the final rows
-fashion_val = dict(type='StratifiedFashionMNIST', split='val')
+fashion_val = dict(type=dataset_type, split='val')
 
 train_dataloader = dict(dataset=fashion_train)
 knn_reference_dataloader = dict(_base_.knn_reference_dataloader,
