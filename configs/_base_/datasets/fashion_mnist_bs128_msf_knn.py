@@ -11,9 +11,7 @@ _base_ = './digits_bs128_msf_knn.py'
 # training images minus the validation split) keeps an epoch short on CPU
 num_train = 8000
 dataset_type = 'StratifiedFashionMNIST'
-fashion_train = dict(type=dataset_type,
-                     split='train',
-                     num_samples=num_train)
+fashion_train = dict(type=dataset_type, split='train', num_samples=num_train)
 # the k-NN monitor's queries: the validation split (5,000 images carved
 # from the official training set, stratified); the official test split
 # stays untouched until the final rows
