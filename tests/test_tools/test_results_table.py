@@ -8,6 +8,7 @@ import json
 import os
 import os.path as osp
 import re
+import shutil
 
 import pytest
 
@@ -254,3 +255,46 @@ def test_bad_specs(tool, tmp_path):
     (tmp_path / 'short.py').write_text("title = 'x'\n")
     with pytest.raises(ValueError, match='lacks seeds, select'):
         tool.load_spec(str(tmp_path / 'short.py'))
+
+
+def test_ledger_resumes_without_checkpoints(tool, fakes, tmp_path):
+    """A table whose cells are in the ledger trains and scores nothing,
+    even where the checkpoints are gone (another machine)."""
+    spec = write_spec(tmp_path / 'main.py', MAIN_ROWS[:2])
+    ledger = str(tmp_path / 'cells.json')
+    first = tool.Table(spec, str(tmp_path / 'work'), ledger=ledger).run()
+    trained, scored = len(fakes['trained']), len(fakes['scored'])
+    with open(ledger) as f:
+        cells = json.load(f)
+    # 3 tuning cells (the chosen one is seed 0), seeds 1, 2 and 3 random
+    assert len(cells) == 3 + 2 + 3
+    chosen = tool.cell_name(MSF, ['model.momentum=0.04'], 0)
+    assert cells[chosen]['monitor']['knn/knn_top1'] == dict(first=80.0,
+                                                            last=80.0)
+    assert cells[chosen]['train']['purity'] == pytest.approx(0.7)
+    assert cells[chosen]['options'] == ['model.momentum=0.04']
+    shutil.rmtree(tmp_path / 'work')
+    again = tool.Table(spec, str(tmp_path / 'other'), ledger=ledger).run()
+    assert (len(fakes['trained']), len(fakes['scored'])) == (trained, scored)
+    assert again['rows'] == first['rows']
+    assert again['tuning'] == first['tuning']
+    # a seed missing from the ledger is trained and scored, alone
+    del cells[tool.cell_name(MSF, ['model.momentum=0.04'], 2)]
+    with open(ledger, 'w') as f:
+        json.dump(cells, f)
+    tool.Table(spec, str(tmp_path / 'third'), ledger=ledger).run()
+    assert fakes['trained'][trained:] == [(MSF, ('model.momentum=0.04', ), 2)]
+    assert len(fakes['scored']) == scored + 1
+
+
+def test_only_some_rows(tool, fakes, tmp_path):
+    spec = write_spec(tmp_path / 'main.py', MAIN_ROWS)
+    work = str(tmp_path / 'work')
+    result = tool.Table(spec, work).run(only=['random'])
+    # every row is tuned, only the random row is scored
+    assert [r and r['key']
+            for r in result['rows']] == ['random', None, None, None]
+    assert all(ckpt == 'random' for ckpt, _ in fakes['scored'])
+    assert len(fakes['trained']) == 3 + 2 + 2
+    with pytest.raises(ValueError, match='no row nope; the rows are random'):
+        tool.Table(spec, work).run(only=['nope'])

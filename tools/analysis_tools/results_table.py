@@ -38,6 +38,12 @@ cells. Scoring reuses finished evaluations the same way
 writes ``docs/results/<spec name>.{json,md}`` and, with ``--update-doc``,
 replaces the block between ``<!-- results:<spec name> -->`` and
 ``<!-- /results:<spec name> -->`` in that file.
+
+The numbers of every finished cell (its monitor scalars, its last training
+epoch and its scores) also go to a ledger, ``docs/results/cells.json`` by
+default: a small JSON file meant to be committed. A cell found in the
+ledger is neither trained nor scored again, so a table resumes on another
+machine (or after its checkpoints are deleted) from the ledger alone.
 """  # noqa: E501
 import argparse
 import functools
@@ -78,6 +84,15 @@ def parse_args():
                         default='all',
                         help='stop after tuning (the .md then holds the '
                         'grid only), or run everything')
+    parser.add_argument('--ledger',
+                        default=osp.join(ROOT, 'docs', 'results',
+                                         'cells.json'),
+                        help='JSON record of finished cells (reused '
+                        'instead of training or scoring them again)')
+    parser.add_argument('--rows',
+                        nargs='+',
+                        help='score only these rows (keys); tuning still '
+                        'covers every row they depend on')
     parser.add_argument('--dry-run',
                         action='store_true',
                         help='list the cells and whether they are done')
@@ -106,13 +121,92 @@ def load_spec(path: str) -> Config:
     return spec
 
 
-def cell_dir(work_dir: str, config: str, options: Sequence[str],
-             seed: int) -> str:
-    """The folder of one training run, keyed by config, options and seed."""
+def cell_name(config: str, options: Sequence[str], seed: int) -> str:
+    """The name of one training run, keyed by config, options and seed."""
     key = json.dumps([config, sorted(options), seed])
     digest = hashlib.sha1(key.encode()).hexdigest()[:10]
     name = osp.splitext(osp.basename(config))[0]
-    return osp.join(work_dir, 'cells', f'{name}-s{seed}-{digest}')
+    return f'{name}-s{seed}-{digest}'
+
+
+def cell_dir(work_dir: str, config: str, options: Sequence[str],
+             seed: int) -> str:
+    """The folder of one training run (see :func:`cell_name`)."""
+    return osp.join(work_dir, 'cells', cell_name(config, options, seed))
+
+
+def eval_key(knn_options: Sequence[str], linear_options: Sequence[str],
+             protocols: Dict[str, str]) -> str:
+    """A short key of how a cell is scored (the same cell may be scored
+    under several protocols)."""
+    key = json.dumps([
+        sorted(knn_options),
+        sorted(linear_options),
+        sorted(protocols.items())
+    ])
+    return hashlib.sha1(key.encode()).hexdigest()[:10]
+
+
+class Ledger:
+    """The numbers of finished cells, kept in one JSON file.
+
+    Each entry, keyed by :func:`cell_name`, holds ``config``, ``options``
+    and ``seed``, and what was measured: ``monitor`` (first and last value
+    of every validation scalar), ``train`` (the mean of every training
+    scalar over the last epoch) and ``eval`` (the scores of each scoring
+    protocol, by :func:`eval_key`). The file is rewritten after every
+    update, so an interrupted table keeps what it finished.
+
+    Args:
+        path (str): The JSON file (created on the first update).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.cells: Dict[str, dict] = {}
+        if osp.isfile(path):
+            with open(path) as f:
+                self.cells = json.load(f)
+
+    def get(self, cell: str, section: str) -> dict:
+        """One section of a cell's entry (empty when not recorded)."""
+        return self.cells.get(cell, {}).get(section, {})
+
+    def put(self, cell: str, identity: dict, section: str,
+            values: dict) -> None:
+        """Merge ``values`` into a cell's section and save the file."""
+        entry = self.cells.setdefault(cell, dict(identity))
+        entry.setdefault(section, {}).update(values)
+        os.makedirs(osp.dirname(osp.abspath(self.path)), exist_ok=True)
+        tmp = self.path + '.tmp'
+        with open(tmp, 'w') as f:
+            json.dump(self.cells, f, indent=1, sort_keys=True)
+            f.write('\n')
+        os.replace(tmp, self.path)
+
+    def record_run(self, cell: str, identity: dict, run_dir: str) -> None:
+        """Record a trained cell's monitor and last-epoch scalars."""
+        records = scalars(run_dir)
+        # validation metrics are namespaced (``knn/knn_top1``); training
+        # records carry their epoch
+        monitor: Dict[str, dict] = {}
+        for record in records:
+            for key, value in record.items():
+                if '/' in key and isinstance(value, (int, float)):
+                    monitor.setdefault(key, dict(first=float(value)))
+                    monitor[key]['last'] = float(value)
+        train_keys = {
+            key
+            for record in records if 'epoch' in record
+            for key, value in record.items()
+            if isinstance(value, (int, float)) and '/' not in key
+            and key not in ('epoch', 'iter', 'step')
+        }
+        means = {k: last_epoch_mean(run_dir, k) for k in sorted(train_keys)}
+        # a run measured here replaces numbers copied from elsewhere
+        self.cells.get(cell, {}).pop('source', None)
+        self.put(cell, identity, 'monitor', monitor)
+        self.put(cell, identity, 'train', means)
 
 
 @functools.lru_cache(maxsize=None)
@@ -163,23 +257,6 @@ def scalars(run_dir: str) -> List[dict]:
     return records
 
 
-def last_scalar(run_dir: str, key: str) -> float:
-    """The last logged value of a scalar (the monitor after the last
-    epoch)."""
-    values = [r[key] for r in scalars(run_dir) if key in r]
-    if not values:
-        raise KeyError(f'{run_dir}: no {key!r} was logged')
-    return float(values[-1])
-
-
-def first_scalar(run_dir: str, key: str) -> float:
-    """The first logged value of a scalar (the monitor before step 1)."""
-    values = [r[key] for r in scalars(run_dir) if key in r]
-    if not values:
-        raise KeyError(f'{run_dir}: no {key!r} was logged')
-    return float(values[0])
-
-
 def last_epoch_mean(run_dir: str, key: str) -> Optional[float]:
     """Mean of a training scalar over the records of the last epoch."""
     records = [r for r in scalars(run_dir) if key in r and 'epoch' in r]
@@ -203,23 +280,54 @@ class Table:
         spec_path (str): The spec file.
         work_dir (str): Where cells and evaluations live.
         dry_run (bool): List cells instead of training them.
+        ledger (str, optional): The ledger of finished cells. Defaults to
+            ``cells.json`` in ``work_dir``.
     """
 
     def __init__(self,
                  spec_path: str,
                  work_dir: str,
-                 dry_run: bool = False) -> None:
+                 dry_run: bool = False,
+                 ledger: Optional[str] = None) -> None:
         self.spec_path = spec_path
         self.spec = load_spec(spec_path)
         self.work_dir = osp.abspath(work_dir)
         self.dry_run = dry_run
+        self.ledger_path = ledger or osp.join(self.work_dir, 'cells.json')
+        self.ledger = Ledger(self.ledger_path)
         self.rows = {row['key']: row for row in self.spec.rows}
         self.tuning: Dict[str, List[dict]] = {}
         self.chosen: Dict[str, List[str]] = {}
         self.parent = None
         if self.spec.get('settings_spec'):
             self.parent = Table(osp.join(ROOT, self.spec.settings_spec),
-                                work_dir, dry_run)
+                                work_dir, dry_run, self.ledger_path)
+            self.parent.ledger = self.ledger
+
+    def trained_cell(self, config: str, options: Sequence[str],
+                     seed: int) -> Optional[str]:
+        """Train a cell unless it is finished, record it in the ledger and
+        return its checkpoint (None in a dry run)."""
+        checkpoint = train(self.work_dir, config, options, seed, self.dry_run)
+        if checkpoint is not None:
+            self.ledger.record_run(
+                cell_name(config, options, seed),
+                dict(config=config, options=list(options), seed=seed),
+                osp.dirname(checkpoint))
+        return checkpoint
+
+    def monitor(self, config: str, options: Sequence[str],
+                seed: int) -> Optional[dict]:
+        """First and last value of the ``select`` scalar of a cell, from the
+        ledger or by training it (None while a dry run lacks it)."""
+        cell = cell_name(config, options, seed)
+        value = self.ledger.get(cell, 'monitor').get(self.spec.select)
+        if value is None and self.trained_cell(config, options,
+                                               seed) is not None:
+            value = self.ledger.get(cell, 'monitor').get(self.spec.select)
+            if value is None:
+                raise KeyError(f'{cell}: no {self.spec.select!r} was logged')
+        return value
 
     def settings(self, key: str) -> Optional[List[str]]:
         """The options of a row: its fixed ``options``, the tuned options of
@@ -249,18 +357,15 @@ class Table:
             raise ValueError(f'{self.spec_path}: row {key!r} has a grid, but '
                              'a spec with a settings_spec reuses choices')
         fixed = list(row.get('options', [])) + inherited
-        scores, ckpts = [], [
-            train(self.work_dir, row['config'], fixed + point,
-                  self.spec.seeds[0], self.dry_run) for point in grid
+        scores, monitors = [], [
+            self.monitor(row['config'], fixed + point, self.spec.seeds[0])
+            for point in grid
         ]
-        if None in ckpts:
+        if None in monitors:
             return None
-        for point, ckpt in zip(grid, ckpts):
-            run_dir = osp.dirname(ckpt)
+        for point, value in zip(grid, monitors):
             scores.append(
-                dict(options=point,
-                     score=last_scalar(run_dir, self.spec.select),
-                     init=first_scalar(run_dir, self.spec.select)))
+                dict(options=point, score=value['last'], init=value['first']))
         best = int(np.argmax([s['score'] for s in scores]))
         for i, score in enumerate(scores):
             score['chosen'] = i == best
@@ -268,44 +373,63 @@ class Table:
         self.chosen[key] = inherited + grid[best]
         return self.chosen[key]
 
-    def score_row(self, row: dict) -> Optional[dict]:
-        """Train and score every seed of a final row."""
+    def score_row(self,
+                  row: dict,
+                  recorded_only: bool = False) -> Optional[dict]:
+        """Train and score every seed of a final row (None until every seed
+        is scored). With ``recorded_only``, take the ledger's scores and
+        train or score nothing."""
         options = self.settings(row['key'])
         if options is None:
             return None
         eval_options = list(self.spec.get('eval_options', []))
+        protocols = dict(self.spec.linear_configs)
         per_seed = []
         for seed in self.spec.seeds:
             seed_options = [f'randomness.seed={seed}']
-            if row.get('random'):
-                checkpoint = 'random'
-                out = osp.join(self.work_dir, 'random',
-                               osp.splitext(osp.basename(row['config']))[0],
-                               f'seed_{seed}')
-            else:
-                checkpoint = train(self.work_dir, row['config'], options, seed,
-                                   self.dry_run)
-                if checkpoint is None:
+            knn_options = eval_options + seed_options + options
+            scoring = eval_key(knn_options, seed_options, protocols)
+            name = osp.splitext(osp.basename(row['config']))[0]
+            cell = (f'random-{name}-s{seed}' if row.get('random') else
+                    cell_name(row['config'], options, seed))
+            identity = dict(config=row['config'],
+                            options=[] if row.get('random') else options,
+                            seed=seed,
+                            random=bool(row.get('random')))
+            results = self.ledger.get(cell, 'eval').get(scoring)
+            if results is None and recorded_only:
+                return None
+            if results is None:
+                if row.get('random'):
+                    checkpoint = 'random'
+                    out = osp.join(self.work_dir, 'random', name,
+                                   f'seed_{seed}')
+                else:
+                    checkpoint = self.trained_cell(row['config'], options,
+                                                   seed)
+                    if checkpoint is None:
+                        continue
+                    out = osp.join(osp.dirname(checkpoint), 'eval')
+                if self.dry_run:
+                    print(f'  to score: {cell}')
                     continue
-                out = osp.join(osp.dirname(checkpoint), 'eval')
-            if self.dry_run:
-                continue
-            results = evaluate(
-                osp.join(ROOT, row['config']),
-                checkpoint,
-                out,
-                linear_options=seed_options,
-                knn_options=eval_options + seed_options + options,
-                protocols={
-                    k: osp.join(ROOT, v)
-                    for k, v in self.spec.linear_configs.items()
-                })
+                results = evaluate(osp.join(ROOT, row['config']),
+                                   checkpoint,
+                                   out,
+                                   linear_options=seed_options,
+                                   knn_options=knn_options,
+                                   protocols={
+                                       k: osp.join(ROOT, v)
+                                       for k, v in protocols.items()
+                                   })
+                self.ledger.put(cell, identity, 'eval', {scoring: results})
+            results = dict(results)
+            train_means = self.ledger.get(cell, 'train')
             for extra in self.spec.get('extra_columns', []):
-                if checkpoint != 'random':
-                    results[extra] = last_epoch_mean(osp.dirname(checkpoint),
-                                                     extra)
+                if not row.get('random'):
+                    results[extra] = train_means.get(extra)
             per_seed.append(dict(seed=seed, results=results))
-        if self.dry_run or len(per_seed) < len(self.spec.seeds):
+        if len(per_seed) < len(self.spec.seeds):
             return None
         keys = [
             k for k in per_seed[0]['results']
@@ -322,15 +446,28 @@ class Table:
                     seeds=per_seed,
                     summary=summary)
 
-    def run(self, stage: str = 'all') -> Optional[dict]:
-        """Tune every row, then (stage ``'all'``) score every row."""
+    def run(self,
+            stage: str = 'all',
+            only: Optional[Sequence[str]] = None) -> Optional[dict]:
+        """Tune every row, then (stage ``'all'``) score every row, or only
+        the rows whose keys are in ``only`` (the others are filled from the
+        ledger where every seed is recorded, else left out)."""
+        unknown = sorted(set(only or []) - set(self.rows))
+        if unknown:
+            raise ValueError(f'{self.spec_path}: no row {", ".join(unknown)}'
+                             f'; the rows are {", ".join(self.rows)}')
         for key in self.rows:
             self.settings(key)
-        if self.dry_run:
-            return None
         rows = []
         if stage == 'all':
-            rows = [self.score_row(row) for row in self.spec.rows]
+            rows = [
+                self.score_row(row,
+                               recorded_only=bool(only)
+                               and row['key'] not in only)
+                for row in self.spec.rows
+            ]
+        if self.dry_run:
+            return None
         return dict(title=self.spec.title,
                     names={row['key']: row['name']
                            for row in self.spec.rows},
@@ -416,8 +553,8 @@ def update_doc(path: str, name: str, text: str) -> None:
 def main():
     args = parse_args()
     name = osp.splitext(osp.basename(args.spec))[0]
-    table = Table(args.spec, args.work_dir, args.dry_run)
-    result = table.run(args.stage)
+    table = Table(args.spec, args.work_dir, args.dry_run, args.ledger)
+    result = table.run(args.stage, args.rows)
     if result is None:  # a dry run
         return
     result['extra_columns'] = list(table.spec.get('extra_columns', []))
