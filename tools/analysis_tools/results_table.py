@@ -280,7 +280,8 @@ class Table:
         spec_path (str): The spec file.
         work_dir (str): Where cells and evaluations live.
         dry_run (bool): List cells instead of training them.
-        ledger (str, optional): The ledger of finished cells. Defaults to
+        ledger (str | Ledger, optional): The ledger of finished cells (a
+            path, or a ledger shared with another table). Defaults to
             ``cells.json`` in ``work_dir``.
     """
 
@@ -288,21 +289,21 @@ class Table:
                  spec_path: str,
                  work_dir: str,
                  dry_run: bool = False,
-                 ledger: Optional[str] = None) -> None:
+                 ledger=None) -> None:
         self.spec_path = spec_path
         self.spec = load_spec(spec_path)
         self.work_dir = osp.abspath(work_dir)
         self.dry_run = dry_run
-        self.ledger_path = ledger or osp.join(self.work_dir, 'cells.json')
-        self.ledger = Ledger(self.ledger_path)
+        if not isinstance(ledger, Ledger):
+            ledger = Ledger(ledger or osp.join(self.work_dir, 'cells.json'))
+        self.ledger = ledger
         self.rows = {row['key']: row for row in self.spec.rows}
         self.tuning: Dict[str, List[dict]] = {}
         self.chosen: Dict[str, List[str]] = {}
         self.parent = None
         if self.spec.get('settings_spec'):
             self.parent = Table(osp.join(ROOT, self.spec.settings_spec),
-                                work_dir, dry_run, self.ledger_path)
-            self.parent.ledger = self.ledger
+                                work_dir, dry_run, self.ledger)
 
     def trained_cell(self, config: str, options: Sequence[str],
                      seed: int) -> Optional[str]:
