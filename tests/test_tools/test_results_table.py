@@ -208,6 +208,17 @@ def test_settings_spec_reuses_choices(tool, fakes, tmp_path):
     assert '| MSF k = 10 | `model.head.topk=10`, `model.momentum=0.04` | 3 |' \
         in text
     assert '70.0 ± 0.0' in text
+    # a monitor column is never bolded, even far beyond the spread
+    ranked = dict(result,
+                  rows=[
+                      dict(row, summary=dict(row['summary'], purity=purity))
+                      for row, purity in
+                      zip(result['rows'],
+                          [dict(mean=1.0, std=0.0),
+                           dict(mean=0.7, std=0.01)])
+                  ])
+    assert '100.0 ± 0.0 |' in tool.markdown(ranked)
+    assert '**100.0' not in tool.markdown(ranked)
 
 
 def test_markdown_and_doc_block(tool, fakes, tmp_path):

@@ -511,14 +511,17 @@ def markdown(table: dict) -> str:
     header = ['row', 'setting', 'seeds'] + [title for _, title in columns]
     lines = ['| ' + ' | '.join(header) + ' |', '|' +
              '---|' * len(header)] if rows else []
-    leaders = {key: beyond_spread(rows, key) for key, _ in columns}
+    # only the scores are ranked; the extra columns are training monitors
+    # (k = 1's purity is 1 by construction, not a lead)
+    leaders = {key: beyond_spread(rows, key) for key, _ in COLUMNS}
     for row in rows:
         setting = ', '.join(f'`{o}`' for o in row['options']) or 'config'
         cells = [row['name'], setting, str(len(row['seeds']))]
         for key, _ in columns:
             scale = 100.0 if key == 'purity' else 1.0
             text = fmt(row['summary'].get(key), scale)
-            cells.append(f'**{text}**' if leaders[key] == row['key'] else text)
+            lead = leaders.get(key) == row['key']
+            cells.append(f'**{text}**' if lead else text)
         lines.append('| ' + ' | '.join(cells) + ' |')
     if table['tuning']:
         lines += ([''] if lines else []) + [
