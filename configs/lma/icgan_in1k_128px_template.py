@@ -37,6 +37,12 @@ model = dict(
     num_dis_steps=2,
     translation_ratio=0.)
 
+# BigGAN's two time-scale Adam (the digits config's faster one is for a
+# 2,000-step CPU run)
+biggan_adam = dict(type='Adam', betas=(0.0, 0.999))
+optim_wrapper = dict(generator=dict(optimizer=dict(biggan_adam, lr=1e-4)),
+                     discriminator=dict(optimizer=dict(biggan_adam, lr=4e-4)))
+
 train_dataloader = dict(
     batch_size=256,
     num_workers=8,
