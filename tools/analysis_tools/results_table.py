@@ -54,7 +54,7 @@ import os.path as osp
 import re
 import subprocess
 import sys
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.config import Config
@@ -289,7 +289,7 @@ class Table:
                  spec_path: str,
                  work_dir: str,
                  dry_run: bool = False,
-                 ledger=None) -> None:
+                 ledger: Optional[Union[str, Ledger]] = None) -> None:
         self.spec_path = spec_path
         self.spec = load_spec(spec_path)
         self.work_dir = osp.abspath(work_dir)
