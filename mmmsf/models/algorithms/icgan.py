@@ -1,5 +1,5 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
-from typing import Dict, Optional, Union
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -67,7 +67,21 @@ class ICGAN(BaseInstanceGenerator):
 
     with ``num_dis_steps`` discriminator steps per generator step (on the
     same real batch, fresh ``z`` each), optionally through a random
-    translation of real and fake images alike. After each generator step
+    translation of real and fake images alike.
+
+    With ``mode_seeking_weight`` ``w > 0`` the generator step draws two
+    noises ``z_1, z_2`` per instance and adds the mode-seeking term of
+    `MSGAN <https://arxiv.org/abs/1903.05628>`_,
+
+    .. math::
+
+        L_{ms} = w \\, E_i\\left[\\frac{\\lVert z_1 - z_2 \\rVert_1 / d_z}
+        {\\lVert G(z_1, h_i) - G(z_2, h_i) \\rVert_1 / d_x + \\epsilon}
+        \\right],
+
+    which punishes a generator that maps different noises of one instance
+    to the same image (conditional mode collapse); the hinge loss then
+    covers both fakes. After each generator step
     the EMA generator (``generator_ema``, see
     :class:`BaseInstanceGenerator`), the one LMA samples from, is updated.
 
@@ -85,6 +99,8 @@ class ICGAN(BaseInstanceGenerator):
         translation_ratio (float): Largest random shift of real and fake
             images as a share of their side; 0 disables it.
             Defaults to 0.
+        mode_seeking_weight (float): Weight ``w`` of the mode-seeking
+            term; 0 disables it (one fake per instance). Defaults to 0.
         data_preprocessor (dict, optional): Moves the batch to the device.
             Defaults to None.
         init_cfg (dict, optional): Initialization config. Defaults to None.
@@ -97,6 +113,7 @@ class ICGAN(BaseInstanceGenerator):
                  ema_start: int = 0,
                  num_dis_steps: int = 1,
                  translation_ratio: float = 0.,
+                 mode_seeking_weight: float = 0.,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if int(num_dis_steps) < 1:
@@ -105,6 +122,9 @@ class ICGAN(BaseInstanceGenerator):
         if not 0 <= translation_ratio < 0.5:
             raise ValueError(f'ICGAN: translation_ratio must be in [0, 0.5),'
                              f' got {translation_ratio!r}.')
+        if not mode_seeking_weight >= 0:
+            raise ValueError(f'ICGAN: mode_seeking_weight must be >= 0, got '
+                             f'{mode_seeking_weight!r}.')
         super().__init__(generator,
                          ema_momentum=ema_momentum,
                          ema_start=ema_start,
@@ -125,6 +145,7 @@ class ICGAN(BaseInstanceGenerator):
                     f"generator's).")
         self.num_dis_steps = int(num_dis_steps)
         self.translation_ratio = float(translation_ratio)
+        self.mode_seeking_weight = float(mode_seeking_weight)
 
     def _augment(self, x: torch.Tensor) -> torch.Tensor:
         if self.translation_ratio == 0:
@@ -142,9 +163,11 @@ class ICGAN(BaseInstanceGenerator):
 
         Returns:
             dict[str, torch.Tensor]: ``d_loss``, ``g_loss``, the mean logits
-            ``d_real`` and ``d_fake`` of the last discriminator step, and
-            ``loss`` (their sum, the value whose finiteness
-            ``NonFiniteLossHook`` checks).
+            ``d_real`` and ``d_fake`` of the last discriminator step,
+            ``ms_loss`` (the weighted mode-seeking term, included in
+            ``g_loss``) when ``mode_seeking_weight > 0``, and ``loss``
+            (the sum of ``d_loss`` and ``g_loss``, the value whose
+            finiteness ``NonFiniteLossHook`` checks).
         """
         data = self.data_preprocessor(data, True)
         real = self.real_images(data['inputs'])
@@ -165,16 +188,37 @@ class ICGAN(BaseInstanceGenerator):
         self.discriminator.requires_grad_(False)
         try:
             with g_optim.optim_context(self.generator):
-                fake = self.generator(self.noise(len(real), real.device),
-                                      feature)
-                g_loss = -self.discriminator(self._augment(fake),
-                                             feature).mean()
+                if self.mode_seeking_weight > 0:
+                    g_loss, ms_loss = self._mode_seeking_g_loss(
+                        len(real), feature)
+                else:
+                    fake = self.generator(self.noise(len(real), real.device),
+                                          feature)
+                    g_loss = -self.discriminator(self._augment(fake),
+                                                 feature).mean()
             g_optim.update_params(g_loss)
         finally:
             self.discriminator.requires_grad_(True)
         self.update_ema()
-        return dict(loss=(d_loss + g_loss).detach(),
-                    d_loss=d_loss.detach(),
-                    g_loss=g_loss.detach(),
-                    d_real=d_real.detach().mean(),
-                    d_fake=d_fake.detach().mean())
+        out = dict(loss=(d_loss + g_loss).detach(),
+                   d_loss=d_loss.detach(),
+                   g_loss=g_loss.detach(),
+                   d_real=d_real.detach().mean(),
+                   d_fake=d_fake.detach().mean())
+        if self.mode_seeking_weight > 0:
+            out['ms_loss'] = ms_loss.detach()
+        return out
+
+    def _mode_seeking_g_loss(
+            self, num: int,
+            feature: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Hinge loss over two fakes per instance plus the mode-seeking
+        term; returns ``(g_loss, weighted mode-seeking term)``."""
+        z = self.noise(2 * num, feature.device)  # 2N x z_dim
+        feature = torch.cat([feature, feature])  # 2N x D
+        fake = self.generator(z, feature)  # 2N x C x H x W
+        adv = -self.discriminator(self._augment(fake), feature).mean()
+        z_dist = (z[:num] - z[num:]).abs().flatten(1).mean(1)  # N
+        x_dist = (fake[:num] - fake[num:]).abs().flatten(1).mean(1)  # N
+        ms_loss = self.mode_seeking_weight * (z_dist / (x_dist + 1e-5)).mean()
+        return adv + ms_loss, ms_loss

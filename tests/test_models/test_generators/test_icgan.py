@@ -155,3 +155,39 @@ def test_settings_checked_when_built():
             model,
             dict(constructor='MultiOptimWrapperConstructor',
                  critic=OPTIM['discriminator']))
+
+
+def _spread(model, n=8):
+    """Mean L1 distance between two samples of the generator per feature."""
+    torch.manual_seed(123)
+    h = F.normalize(torch.randn(n, 6), dim=1)
+    with torch.no_grad():
+        model.generator.eval()
+        a = model.generator(torch.randn(n, 4), h)
+        b = model.generator(torch.randn(n, 4), h)
+        model.generator.train()
+    return (a - b).abs().mean().item()
+
+
+def test_mode_seeking_term_is_reported_and_spreads_the_samples():
+    model, optim = _model(mode_seeking_weight=1.)
+    out = model.train_step(_batch(), optim)
+    assert set(out) == {
+        'loss', 'd_loss', 'g_loss', 'd_real', 'd_fake', 'ms_loss'
+    }
+    assert torch.isfinite(out['ms_loss']) and out['ms_loss'] > 0
+    assert torch.allclose(out['loss'], out['d_loss'] + out['g_loss'])
+    # with D frozen (zero learning rate), 20 steps with the term spread
+    # different noises of one instance further than 20 steps without it
+    # (a vanishing weight keeps the same draws)
+    spreads = []
+    for weight in (1e-9, 100.):
+        torch.manual_seed(0)
+        model, optim = _model(mode_seeking_weight=weight)
+        optim['discriminator'].optimizer.param_groups[0]['lr'] = 0.
+        for _ in range(20):
+            model.train_step(_batch(8), optim)
+        spreads.append(_spread(model))
+    assert spreads[1] > 1.3 * spreads[0]
+    with pytest.raises(ValueError, match='mode_seeking_weight'):
+        _model(mode_seeking_weight=-1.)
