@@ -43,4 +43,9 @@ rows = [
          config='configs/co2/co2_resnet18-w16_1xb128-coslr-30e_digits.py',
          options=short_queue,
          settings_from='co2'),
+    # an ablation of the queue: MoCo v2 with the configs' 4,096 keys
+    dict(key='mocov2_q4096',
+         name='MoCo v2 on mmmsf\'s bank, queue 4,096',
+         config='configs/co2/mocov2_resnet18-w16_1xb128-coslr-30e_digits.py',
+         settings_from='mocov2'),
 ]
