@@ -1,5 +1,5 @@
 # Copyright (c) mmmsf contributors. All rights reserved.
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, Optional, Union
 
 import torch
 import torch.nn.functional as F
@@ -188,14 +188,15 @@ class ICGAN(BaseInstanceGenerator):
         self.discriminator.requires_grad_(False)
         try:
             with g_optim.optim_context(self.generator):
-                if self.mode_seeking_weight > 0:
-                    g_loss, ms_loss = self._mode_seeking_g_loss(
-                        len(real), feature)
-                else:
-                    fake = self.generator(self.noise(len(real), real.device),
-                                          feature)
-                    g_loss = -self.discriminator(self._augment(fake),
-                                                 feature).mean()
+                # two fakes per instance for the mode-seeking term
+                copies = 2 if self.mode_seeking_weight > 0 else 1
+                cond = feature.repeat(copies, 1)  # copies*N x D
+                z = self.noise(len(cond), real.device)  # copies*N x z_dim
+                fake = self.generator(z, cond)  # copies*N x C x H x W
+                g_loss = -self.discriminator(self._augment(fake), cond).mean()
+                if copies == 2:
+                    ms_loss = self._mode_seeking_loss(z, fake)
+                    g_loss = g_loss + ms_loss
             g_optim.update_params(g_loss)
         finally:
             self.discriminator.requires_grad_(True)
@@ -209,16 +210,19 @@ class ICGAN(BaseInstanceGenerator):
             out['ms_loss'] = ms_loss.detach()
         return out
 
-    def _mode_seeking_g_loss(
-            self, num: int,
-            feature: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Hinge loss over two fakes per instance plus the mode-seeking
-        term; returns ``(g_loss, weighted mode-seeking term)``."""
-        z = self.noise(2 * num, feature.device)  # 2N x z_dim
-        feature = torch.cat([feature, feature])  # 2N x D
-        fake = self.generator(z, feature)  # 2N x C x H x W
-        adv = -self.discriminator(self._augment(fake), feature).mean()
+    def _mode_seeking_loss(self, z: torch.Tensor,
+                           fake: torch.Tensor) -> torch.Tensor:
+        """The weighted mode-seeking term of two fakes per instance.
+
+        Args:
+            z (torch.Tensor): 2N x z_dim noise, instance ``i``'s two draws
+                at rows ``i`` and ``N + i``.
+            fake (torch.Tensor): 2N x C x H x W images drawn from ``z``.
+
+        Returns:
+            torch.Tensor: The scalar term.
+        """
+        num = len(z) // 2
         z_dist = (z[:num] - z[num:]).abs().flatten(1).mean(1)  # N
         x_dist = (fake[:num] - fake[num:]).abs().flatten(1).mean(1)  # N
-        ms_loss = self.mode_seeking_weight * (z_dist / (x_dist + 1e-5)).mean()
-        return adv + ms_loss, ms_loss
+        return self.mode_seeking_weight * (z_dist / (x_dist + 1e-5)).mean()
